@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Sequence
-
-from scipy import stats as _st
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,24 @@ def median_ci(samples: Sequence[float], confidence: float = 0.95) -> Summary:
     if n == 1:
         return Summary(median, 1)
     alpha = 1.0 - confidence
-    # Largest j (0-based) with P(Binomial(n, .5) <= j) <= alpha / 2.
-    j = int(_st.binom.ppf(alpha / 2, n, 0.5)) - 1
-    if j < 0:
+    # Count k of order statistics below the interval: the largest k with
+    # P(Binomial(n, 1/2) < k) <= alpha / 2, so [x_(k), x_(n-1-k)] (0-based) covers the median.
+    k, tail = 0, 0.0
+    while k < n // 2:
+        nxt = tail + math.comb(n, k) / 2**n
+        if nxt > alpha / 2:
+            break
+        tail, k = nxt, k + 1
+    if k == 0:
         return Summary(median, n, xs[0], xs[-1])
-    return Summary(median, n, xs[j], xs[n - 1 - j])
+    return Summary(median, n, xs[k - 1], xs[n - k])
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> Summary:
     """Fraction ``successes / n`` with the Wilson score interval."""
     if n <= 0:
         raise ValueError("wilson needs n > 0")
-    z = _st.norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -70,5 +75,7 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> Summary:
     if n == 1:
         return Summary(mean, 1)
     sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-    half = _st.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
-    return Summary(mean, n, mean - half, mean + half)
+    from scipy.stats import t as student_t  # slow import; only simulation summaries need it
+
+    half = student_t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
+    return Summary(mean, n, float(mean - half), float(mean + half))

@@ -1,0 +1,38 @@
+# spikemark: reproducible benchmarks for neuronal networks.
+# The configuration is validated (defaults filled in) before any job is scheduled.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from spikemark.config import validate_or_exit
+
+
+configfile: "config/config.yaml"
+
+
+config = validate_or_exit(
+    config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/convert.smk"
+include: "workflow/rules/prune.smk"
+include: "workflow/rules/deploy.smk"
+include: "workflow/rules/measure.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        results("metrics.csv"),
+        results("metrics.nc"),
+        results("report/index.html"),
+
+
+onsuccess:
+    exit_with_cell_summary()

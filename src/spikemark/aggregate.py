@@ -1,0 +1,118 @@
+"""Aggregate: every job's fragment into one tidy table, one provenance table, one cube.
+
+- ``metrics.csv``: the tidy rows (DESIGN.md, Interfaces → Results).
+- ``provenance.csv``: one row per run id.
+- ``metrics.nc``: the same numbers as xarray, one netCDF group per track, the coordinates
+  that vary within a track as dimensions, ``status`` / ``source`` / ``unit`` / interval
+  as companion variables, config hash and git commit in the attributes.
+- ``summary.json``: cell counts by status (the workflow's final summary reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import xarray as xr
+
+from spikemark.provenance import config_hash, git_commit
+from spikemark.results import CELL_METRIC, COLUMNS, COORDS
+
+log = logging.getLogger(__name__)
+
+#: Columns that become variables of the cube (the rest are dimensions).
+#: Coordinates stored as numbers in the cube (NaN where they do not apply).
+NUMERIC_COORDS = ("sparsity", "timesteps", "threads", "seed", "size", "noise")
+CUBE_VARIABLES = ("value", "ci_low", "ci_high", "n", "unit", "source", "status", "reason", "run_id")
+
+
+def read_fragments(paths: Iterable[str | Path]) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths]
+    if not frames:
+        return pd.DataFrame(columns=list(COLUMNS))
+    table = pd.concat(frames, ignore_index=True)
+    missing = set(COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"fragments lack columns {sorted(missing)}")
+    return table[list(COLUMNS)]
+
+
+def read_provenance(paths: Iterable[str | Path]) -> pd.DataFrame:
+    records = [json.loads(Path(p).read_text()) for p in paths]
+    return pd.DataFrame.from_records(records).sort_values("run_id", kind="stable") if records else pd.DataFrame()
+
+
+def cell_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Count cells (one per run id) by their status; failed cells listed with reasons."""
+    cells = table.groupby("run_id", sort=False)
+    counts = {"ok": 0, "skipped": 0, "failed": 0, "invalid": 0}
+    failed = []
+    for run_id, rows in cells:
+        marks = rows[rows["metric"] == CELL_METRIC]
+        status = marks["status"].iloc[0] if len(marks) else "ok"
+        counts[status] = counts.get(status, 0) + 1
+        if status == "failed":
+            coords = {c: rows[c].iloc[0] for c in COORDS if rows[c].iloc[0] != ""}
+            failed.append({"run_id": run_id, **coords, "reason": marks["reason"].iloc[0]})
+    return {"cells": int(sum(counts.values())), "by_status": counts, "failed": failed}
+
+
+def _numeric(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.replace("", None), errors="coerce")
+
+
+def to_cube(table: pd.DataFrame) -> dict[str, xr.Dataset]:
+    """One xarray Dataset per track; dimensions are the coordinates used in that track."""
+    cubes = {}
+    for track, rows in table.groupby("track", sort=True):
+        dims = [c for c in COORDS if (rows[c] != "").any()] + ["metric"]
+        frame = rows.drop(columns=["track"]).copy()
+        for col in ("value", "ci_low", "ci_high", "n"):
+            frame[col] = _numeric(frame[col])
+        for col in NUMERIC_COORDS:
+            if col in dims:
+                frame[col] = _numeric(frame[col])
+        frame = frame.drop_duplicates(subset=dims, keep="last").set_index(dims)
+        cube = xr.Dataset.from_dataframe(frame[list(CUBE_VARIABLES)])
+        for name in ("unit", "source", "status", "reason", "run_id"):
+            cube[name] = cube[name].fillna("").astype(str)
+        cube.attrs["track"] = str(track)
+        cubes[str(track)] = cube
+    return cubes
+
+
+def aggregate(
+    fragments: list[str],
+    provenance_files: list[str],
+    metrics_csv: str,
+    provenance_csv: str,
+    cube: str,
+    summary: str,
+    *,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    table = read_fragments(fragments)
+    sort_cols = ["track", *COORDS, "metric"]
+    table = table.sort_values(sort_cols, kind="stable").reset_index(drop=True)
+    Path(metrics_csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(metrics_csv, index=False)
+    prov = read_provenance(provenance_files)
+    prov.to_csv(provenance_csv, index=False)
+    attrs = {"config_hash": config_hash(config), "git_commit": git_commit(), "config": json.dumps(config, sort_keys=True)}
+    if len(prov):
+        for col in ("host", "cpu_model", "gpu_model", "gpu_driver", "packages"):
+            if col in prov:
+                attrs[col] = "; ".join(sorted(set(map(str, prov[col].dropna())) - {""}))
+    Path(cube).unlink(missing_ok=True)
+    for i, (track, ds) in enumerate(to_cube(table).items()):
+        ds.attrs.update(attrs)
+        ds.to_netcdf(cube, group=track, mode="w" if i == 0 else "a", engine="h5netcdf")
+    if not Path(cube).exists():  # no rows at all: still leave a valid, empty file
+        xr.Dataset(attrs=attrs).to_netcdf(cube, engine="h5netcdf")
+    result = cell_summary(table)
+    Path(summary).write_text(json.dumps(result, indent=1) + "\n")
+    log.info("aggregated %d rows from %d fragments: %s", len(table), len(fragments), result["by_status"])
+    return result

@@ -1,0 +1,189 @@
+"""Model architectures, the three model kinds, and checkpoint I/O.
+
+A model kind says how a network turns a canonical batch into class scores:
+
+- ``ann``: a ReLU network on the flattened sample.
+- ``rate_snn``: a converted SNN (IF neurons, soft reset, scales folded into thresholds
+  and weights) fed the analog sample as a constant current for T steps; scores are the
+  output layer's summed input over T divided by T.
+- ``spiking_snn``: a directly trained SNN (LIF, surrogate gradient), multi-step; static
+  samples are repeated T times (direct encoding), spike rasters are fed bin by bin;
+  scores are the non-spiking readout averaged over T.
+
+Checkpoints are plain dicts of tensors and JSON-able metadata, so they load with
+``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from spikingjelly.activation_based import functional, layer, neuron, surrogate
+from torch import Tensor, nn
+
+from spikemark.errors import StageFailed
+
+MODEL_KINDS = ("ann", "rate_snn", "spiking_snn")
+
+
+# --------------------------------------------------------------------------- architectures
+
+
+def _mlp_widths(in_features: int, hidden: list[int], n_classes: int) -> list[int]:
+    return [in_features, *hidden, n_classes]
+
+
+def mlp_ann(in_features: int, hidden: list[int], n_classes: int) -> nn.Sequential:
+    widths = _mlp_widths(in_features, hidden, n_classes)
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def mlp_rate_snn(in_features: int, hidden: list[int], n_classes: int, thresholds: list[float]) -> nn.Sequential:
+    """Converted MLP: Linear → IF(soft reset, threshold θ_i) → … → Linear (single-step)."""
+    widths = _mlp_widths(in_features, hidden, n_classes)
+    if len(thresholds) != len(hidden):
+        raise ValueError("one threshold per hidden layer")
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(layer.Linear(a, b))
+        if i < len(hidden):
+            layers.append(
+                neuron.IFNode(v_threshold=float(thresholds[i]), v_reset=None, surrogate_function=surrogate.ATan())
+            )
+    return nn.Sequential(*layers)
+
+
+def mlp_spiking_snn(in_features: int, hidden: list[int], n_classes: int, tau: float = 2.0) -> nn.Sequential:
+    """Directly trained MLP: Linear → LIF(hard reset) → … → Linear (multi-step).
+
+    The readout is non-spiking: class scores are the output layer's input averaged over
+    time, so sparse spike inputs (one spike per channel) still give a training signal.
+    """
+    widths = _mlp_widths(in_features, hidden, n_classes)
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(layer.Linear(a, b))
+        if i < len(hidden):
+            layers.append(neuron.LIFNode(tau=tau, surrogate_function=surrogate.ATan(), detach_reset=True))
+    net = nn.Sequential(*layers)
+    functional.set_step_mode(net, "m")
+    return net
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    builders: dict[str, Callable[..., nn.Module]] = field(default_factory=dict)
+
+
+#: Architecture registry: adding one is one entry with a builder per model kind.
+ARCHITECTURES = {
+    "mlp": Architecture("mlp", {"ann": mlp_ann, "rate_snn": mlp_rate_snn, "spiking_snn": mlp_spiking_snn}),
+}
+
+
+def build_module(meta: dict[str, Any]) -> nn.Module:
+    arch = ARCHITECTURES[meta["arch"]]
+    extra = {"thresholds": meta["thresholds"]} if meta["kind"] == "rate_snn" else {}
+    return arch.builders[meta["kind"]](meta["in_features"], list(meta["hidden"]), meta["n_classes"], **extra)
+
+
+# --------------------------------------------------------------------------- classifiers
+
+
+def flat_input(x: Tensor) -> Tensor:
+    """Flatten every dimension but the batch (spike rasters become one long vector)."""
+    return x.reshape(x.shape[0], -1).float()
+
+
+@dataclass
+class Classifier:
+    """A module plus how it maps a canonical batch to class scores."""
+
+    kind: str
+    module: nn.Module
+    meta: dict[str, Any]
+
+    def scores(self, x: Tensor, timesteps: int | None = None) -> Tensor:
+        if self.kind == "ann":
+            return self.module(flat_input(x))
+        if self.kind == "rate_snn":
+            return self._rate_scores(x, self._require_t(timesteps))
+        return self._spiking_scores(x, timesteps)
+
+    def _require_t(self, timesteps: int | None) -> int:
+        if not timesteps or timesteps < 1:
+            raise ValueError(f"{self.kind} needs a positive number of time steps")
+        return timesteps
+
+    def _rate_scores(self, x: Tensor, timesteps: int) -> Tensor:
+        functional.reset_net(self.module)
+        current = flat_input(x)
+        total = self.module(current)
+        for _ in range(timesteps - 1):
+            total = total + self.module(current)
+        functional.reset_net(self.module)
+        return total / timesteps
+
+    def native_timesteps(self) -> int | None:
+        return self.meta.get("native_timesteps")
+
+    def _spiking_scores(self, x: Tensor, timesteps: int | None) -> Tensor:
+        functional.reset_net(self.module)
+        if x.dim() == 3:  # spike raster [B, time, channel] → [time, B, channel]
+            seq = x.float().transpose(0, 1)
+        else:
+            steps = self._require_t(timesteps or self.native_timesteps())
+            seq = flat_input(x).unsqueeze(0).expand(steps, -1, -1)
+        rates = self.module(seq).mean(dim=0)
+        functional.reset_net(self.module)
+        return rates
+
+    def to(self, device: str | torch.device) -> "Classifier":
+        self.module.to(device)
+        return self
+
+    def eval(self) -> "Classifier":
+        self.module.eval()
+        return self
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(path: str | Path, module: nn.Module, meta: dict[str, Any]) -> None:
+    if meta.get("kind") not in MODEL_KINDS:
+        raise ValueError(f"checkpoint kind must be one of {MODEL_KINDS}")
+    state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"meta": meta, "state_dict": state}, path)
+
+
+def save_failure(path: str | Path, status: str, reason: str) -> None:
+    """Stand in for an artefact a stage could not produce, so downstream cells learn why."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"meta": {"status": status, "reason": reason}}, path)
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> Classifier:
+    blob = torch.load(path, map_location=device, weights_only=True)
+    meta = blob["meta"]
+    if meta.get("status", "ok") != "ok":
+        raise StageFailed(meta["status"], meta["reason"])
+    module = build_module(meta)
+    # Spiking nodes keep state tensors (v) that are not parameters; strict=False lets
+    # checkpoints written after a forward pass load into fresh modules.
+    missing, unexpected = module.load_state_dict(blob["state_dict"], strict=False)
+    unexpected = [k for k in unexpected if not k.endswith(".v")]
+    if missing or unexpected:
+        raise ValueError(f"{path}: checkpoint does not match its architecture ({missing}, {unexpected})")
+    module.to(device)
+    return Classifier(meta["kind"], module, meta).eval()

@@ -1,0 +1,22 @@
+rule convert_ann2snn:
+    input:
+        dataset=results("data/{dataset}.npz"),
+        ann=results("models/{dataset}/seed{seed}/ann.pt"),
+    output:
+        snn=results("models/{dataset}/seed{seed}/ann2snn.pt"),
+    log:
+        logs("convert_ann2snn/{dataset}/seed{seed}.log"),
+    benchmark:
+        benchmarks("convert_ann2snn/{dataset}/seed{seed}.tsv")
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        normalisation=config["conversion"]["normalisation"],
+        timesteps=config["conversion"]["timesteps"],
+        seed=lambda wc: int(wc.seed),
+    script:
+        "../scripts/convert_ann2snn.py"

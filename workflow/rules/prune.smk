@@ -1,0 +1,24 @@
+rule prune:
+    input:
+        dataset=results("data/{dataset}.npz"),
+        model=trained_model,
+    output:
+        pruned=results("models/{dataset}/seed{seed}/{method}/pruned_s{sparsity}.pt"),
+    log:
+        logs("prune/{dataset}/seed{seed}/{method}_s{sparsity}.log"),
+    benchmark:
+        benchmarks("prune/{dataset}/seed{seed}/{method}_s{sparsity}.tsv")
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        sparsity=lambda wc: float(wc.sparsity),
+        method=config["pruning"]["method"],
+        finetune_epochs=config["pruning"]["finetune_epochs"],
+        training=config["training"],
+        seed=lambda wc: int(wc.seed),
+    script:
+        "../scripts/prune.py"

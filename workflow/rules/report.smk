@@ -1,0 +1,49 @@
+rule aggregate:
+    input:
+        fragments=all_metric_fragments(),
+        provenance_files=all_provenance_files(),
+    output:
+        metrics_csv=results("metrics.csv"),
+        provenance_csv=results("provenance.csv"),
+        cube=results("metrics.nc"),
+        summary=results("summary.json"),
+    log:
+        logs("aggregate.log"),
+    benchmark:
+        benchmarks("aggregate.tsv")
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        config=config,
+    script:
+        "../scripts/aggregate.py"
+
+
+rule report:
+    input:
+        notebook="notebooks/report.ipynb",
+        metrics=results("metrics.csv"),
+    output:
+        executed=results("report/report.ipynb"),
+        html=results("report/index.html"),
+    log:
+        logs("report.log"),
+    benchmark:
+        benchmarks("report.tsv")
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        parameters=lambda wc, input: {
+            "metrics_csv": input.metrics,
+            "out_dir": results("report"),
+        },
+    script:
+        "../scripts/report.py"
