@@ -1,0 +1,1 @@
+"""Measurement core: NeuroBench-compatible metrics, timing, energy meters."""
