@@ -109,7 +109,9 @@ def surrogate_forward(snn: nn.Module, timesteps: int, grad: bool = False) -> Cal
     return forward
 
 
-def neurobench_run(module: nn.Module, forward: Callable[[Tensor], Tensor], data: DataLoader) -> dict:
+def neurobench_run(
+    module: nn.Module, forward: Callable[[Tensor], Tensor], data: DataLoader, extra_activation: type = neuron.BaseNode
+) -> dict:
     """NeuroBench's own ``Benchmark.run`` on the same module, forward and data."""
     from neurobench.benchmarks import Benchmark
     from neurobench.metrics.static import ConnectionSparsity, Footprint, ParameterCount
@@ -135,7 +137,7 @@ def neurobench_run(module: nn.Module, forward: Callable[[Tensor], Tensor], data:
             return module
 
     model = ForwardModel()
-    model.add_activation_module(neuron.BaseNode)  # SpikingJelly neurons count as activations
+    model.add_activation_module(extra_activation)  # spiking neurons count as activations
     metrics = [
         [ParameterCount, Footprint, ConnectionSparsity],
         [ClassificationAccuracy, ActivationSparsity, SynapticOperations, MembraneUpdates],

@@ -139,3 +139,35 @@ def test_rows_carry_convention_and_interval(snn, data):
     unavailable = rows[("membrane_updates", "neurobench-convention")]
     assert unavailable["status"] == "unavailable" and "snnTorch" in unavailable["reason"]
     assert rows[("membrane_updates", "folded-convention")]["status"] == "ok"
+
+
+def test_snntorch_network_equals_neurobench(data):
+    """snnTorch neurons (what NIR import gives later): membrane updates counted through ``mem``."""
+    snn = pytest.importorskip("snntorch")
+    from snntorch import utils
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(64, 128),
+        snn.Leaky(beta=0.9, init_hidden=True),
+        torch.nn.Linear(128, 10),
+        snn.Leaky(beta=0.9, init_hidden=True, output=True),
+    )
+
+    def forward(x):
+        utils.reset(net)
+        out = 0
+        with torch.no_grad():
+            for _ in range(4):
+                spikes, _ = net(x)
+                out = out + spikes
+        return out / 4
+
+    loader = F.loader(data[1])
+    # The hidden state is a buffer sized by the last batch: take the footprint before any run,
+    # as NeuroBench does (static metrics first).
+    static = static_metrics(net)
+    theirs = F.as_ours(F.neurobench_run(net, forward, loader, extra_activation=snn.SpikingNeuron))
+    mine = {**static, **workload_metrics(net, forward, loader)}
+    assert {k: mine[k] for k in theirs} == theirs
+    assert mine["membrane_updates"] > 0 and mine["effective_acs"] > 0
