@@ -66,7 +66,9 @@ def main() -> int:
     mine = {k: values["ours"][k] for k in theirs}
     median = {name: statistics.median(ts) for name, ts in times.items()}
     ratio = median["ours"] / median["neurobench"]
-    print(f"converted digits SNN, T = {TIMESTEPS}, {len(test)} samples, batch {args.batch_size}, {args.pairs} pairs")
+    print(
+        f"converted digits SNN, T = {TIMESTEPS}, {len(test)} samples, batch {args.batch_size}, {args.pairs} pairs"
+    )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for name in ("ours", "neurobench", "bare"):
         spread = f"[{min(times[name]):.3f}, {max(times[name]):.3f}]"

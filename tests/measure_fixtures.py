@@ -32,7 +32,9 @@ def loader(dataset: TensorDataset, batch_size: int = 64) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, shuffle=False)
 
 
-def _train(model: nn.Module, forward: Callable[[Tensor], Tensor], train: TensorDataset, epochs: int, lr: float) -> None:
+def _train(
+    model: nn.Module, forward: Callable[[Tensor], Tensor], train: TensorDataset, epochs: int, lr: float
+) -> None:
     torch.manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
@@ -110,7 +112,10 @@ def surrogate_forward(snn: nn.Module, timesteps: int, grad: bool = False) -> Cal
 
 
 def neurobench_run(
-    module: nn.Module, forward: Callable[[Tensor], Tensor], data: DataLoader, extra_activation: type = neuron.BaseNode
+    module: nn.Module,
+    forward: Callable[[Tensor], Tensor],
+    data: DataLoader,
+    extra_activation: type = neuron.BaseNode,
 ) -> dict:
     """NeuroBench's own ``Benchmark.run`` on the same module, forward and data."""
     from neurobench.benchmarks import Benchmark

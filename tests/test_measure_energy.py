@@ -52,7 +52,11 @@ class FakePowercap:
         self.paths: dict[str, Path] = {}
         for zone, (name, start) in ZONES.items():
             parent = zone.split(":")[0]
-            path = root / f"intel-rapl:{zone}" if ":" not in zone else root / f"intel-rapl:{parent}" / f"intel-rapl:{zone}"
+            path = (
+                root / f"intel-rapl:{zone}"
+                if ":" not in zone
+                else root / f"intel-rapl:{parent}" / f"intel-rapl:{zone}"
+            )
             path.mkdir(parents=True)
             (path / "name").write_text(name + "\n")
             (path / "max_energy_range_uj").write_text(f"{MAX_RANGE}\n")
@@ -97,7 +101,12 @@ def test_rapl_finds_every_package_and_domain(powercap):
         "psys",
     ]
     # core is part of its package and psys covers the packages: not in the total.
-    assert meter.total_domains(sorted(meter.zones())) == ["package-0", "package-0/dram", "package-1", "package-1/dram"]
+    assert meter.total_domains(sorted(meter.zones())) == [
+        "package-0",
+        "package-0/dram",
+        "package-1",
+        "package-1/dram",
+    ]
 
 
 def test_rapl_counts_a_window_and_a_wrap_around(powercap):
@@ -140,7 +149,9 @@ def test_rapl_unreadable_counter_is_unavailable_with_reason(powercap):
         (powercap.paths[zone] / "energy_uj").chmod(0o444)
 
     def readings():
-        rows = measure_energy(lambda: None, ["rapl"], inferences=1, config={"rapl_root": str(powercap.root)}, idle_s=0.05)
+        rows = measure_energy(
+            lambda: None, ["rapl"], inferences=1, config={"rapl_root": str(powercap.root)}, idle_s=0.05
+        )
         return [[r.metric, r.domain, r.status, r.reason, r.value.value if r.value else None] for r in rows]
 
     if os.geteuid() == 0:
@@ -177,7 +188,12 @@ def test_rapl_idle_baseline_is_subtracted(powercap):
     try:
         time.sleep(0.05)
         readings = measure_energy(
-            workload, ["rapl"], inferences=100, config={"rapl_root": str(powercap.root)}, repeats=3, idle_s=0.3
+            workload,
+            ["rapl"],
+            inferences=100,
+            config={"rapl_root": str(powercap.root)},
+            repeats=3,
+            idle_s=0.3,
         )
     finally:
         stop.set()
@@ -193,7 +209,9 @@ def test_rapl_idle_baseline_is_subtracted(powercap):
 
 
 def test_rapl_missing_sysfs_is_unavailable(tmp_path):
-    readings = measure_energy(lambda: None, ["rapl"], inferences=1, config={"rapl_root": str(tmp_path / "none")})
+    readings = measure_energy(
+        lambda: None, ["rapl"], inferences=1, config={"rapl_root": str(tmp_path / "none")}
+    )
     assert {r.status for r in readings} == {"unavailable"}
     assert all("powercap" in r.reason for r in readings)
 

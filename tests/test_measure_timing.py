@@ -8,7 +8,14 @@ import pytest
 import torch
 from torch import nn
 
-from spikemark.measure.timing import HWM_LIFETIME, HWM_RESET, add_timing_rows, latency, measure_time, throughput
+from spikemark.measure.timing import (
+    HWM_LIFETIME,
+    HWM_RESET,
+    add_timing_rows,
+    latency,
+    measure_time,
+    throughput,
+)
 from spikemark.results import ResultSet
 
 

@@ -12,8 +12,20 @@ from spikemark import provenance
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 REQUIRED = (
-    "run_id", "host", "cpu_model", "cpu_cores", "cpu_physical_cores", "gpu_model", "gpu_driver",
-    "packages", "git_commit", "config_hash", "nest_build_info", "slurm_job_id", "start", "end",
+    "run_id",
+    "host",
+    "cpu_model",
+    "cpu_cores",
+    "cpu_physical_cores",
+    "gpu_model",
+    "gpu_driver",
+    "packages",
+    "git_commit",
+    "config_hash",
+    "nest_build_info",
+    "slurm_job_id",
+    "start",
+    "end",
 )
 
 
@@ -44,7 +56,9 @@ def test_nest_build_info_when_nest_is_used():
         "print(json.dumps(provenance.collect('nest-run')))"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True
+    )
     record = json.loads(out.stdout.strip().splitlines()[-1])
     build = json.loads(record["nest_build_info"])
     assert build["version"] == "3.10.0" and build["have_mpi"] is False and build["threads_model"] == "openmp"

@@ -192,7 +192,9 @@ def slurm_info() -> dict[str, str]:
     return {key: os.environ.get(var, "") for key, var in names.items()}
 
 
-def collect(run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any) -> dict[str, Any]:
+def collect(
+    run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any
+) -> dict[str, Any]:
     """Provenance of one run: call at the end of the job, passing its start time."""
     record: dict[str, Any] = {
         "run_id": run_id,

@@ -54,7 +54,9 @@ def folded_scalers(module: nn.Module) -> Iterator[nn.Module]:
     try:
         if has_voltage_scalers(module):
             if not isinstance(module, fx.GraphModule):
-                raise ValueError("voltage scalers can only be folded in an fx GraphModule (the converter's output)")
+                raise ValueError(
+                    "voltage scalers can only be folded in an fx GraphModule (the converter's output)"
+                )
             _fold(module, undo)
         yield module
     finally:

@@ -160,7 +160,11 @@ def workload_metrics(
 
 
 def _run(
-    module: nn.Module, forward: Forward, batches: Iterable[tuple[Tensor, Tensor]], *, count_spikingjelly_membranes: bool
+    module: nn.Module,
+    forward: Forward,
+    batches: Iterable[tuple[Tensor, Tensor]],
+    *,
+    count_spikingjelly_membranes: bool,
 ) -> dict[str, Any]:
     activations = find_layers(module, activation_types())
     synops = SynapticOperations(module)
@@ -221,4 +225,10 @@ def add_metric_rows(
             **coords,
         )
     else:
-        results.add("membrane_updates", workload["membrane_updates"], UNITS["membrane_updates"], source=source, **coords)
+        results.add(
+            "membrane_updates",
+            workload["membrane_updates"],
+            UNITS["membrane_updates"],
+            source=source,
+            **coords,
+        )

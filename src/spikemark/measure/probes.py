@@ -318,4 +318,8 @@ class ClassificationAccuracy:
         self.samples += labels.shape[0]
 
     def result(self) -> dict[str, float]:
-        return {"accuracy": _weighted_mean(self.batches), "n_correct": self.correct, "n_samples": self.samples}
+        return {
+            "accuracy": _weighted_mean(self.batches),
+            "n_correct": self.correct,
+            "n_samples": self.samples,
+        }

@@ -142,8 +142,18 @@ def add_timing_rows(results: ResultSet, metric: str, timing: Timing, **coords: A
     """
     results.add_summary(metric, timing.wall, "s", **coords)
     results.add_summary(f"{metric}_cpu", timing.cpu, "s", **coords)
-    results.add(f"{metric}_peak_host_memory", timing.peak_host_bytes, "bytes", source=timing.host_memory_method, **coords)
+    results.add(
+        f"{metric}_peak_host_memory",
+        timing.peak_host_bytes,
+        "bytes",
+        source=timing.host_memory_method,
+        **coords,
+    )
     if timing.peak_cuda_bytes is not None:
         results.add(
-            f"{metric}_peak_cuda_memory", timing.peak_cuda_bytes, "bytes", source="torch.cuda.max_memory_allocated", **coords
+            f"{metric}_peak_cuda_memory",
+            timing.peak_cuda_bytes,
+            "bytes",
+            source="torch.cuda.max_memory_allocated",
+            **coords,
         )

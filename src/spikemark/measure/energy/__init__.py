@@ -198,7 +198,10 @@ def _idle_power(
 
 
 def _counter_readings(
-    meter: Meter, idle_w: dict[str, float | None], runs: list[tuple[dict, Window]], ops: Mapping[str, Any] | None
+    meter: Meter,
+    idle_w: dict[str, float | None],
+    runs: list[tuple[dict, Window]],
+    ops: Mapping[str, Any] | None,
 ) -> list[EnergyReading]:
     name = meter.name
     per_domain: dict[str, list[float | None]] = {}
@@ -214,7 +217,11 @@ def _counter_readings(
     domains = list(per_domain)
     if len(domains) > 1:
         for domain, values in per_domain.items():
-            out.append(_summary_reading("energy", name, values, domain, reasons.get(domain, "idle baseline unreadable")))
+            out.append(
+                _summary_reading(
+                    "energy", name, values, domain, reasons.get(domain, "idle baseline unreadable")
+                )
+            )
     parts = meter.total_domains(domains)
     missing = [d for d in parts if any(v is None for v in per_domain[d])]
     if not parts or missing:
@@ -226,14 +233,20 @@ def _counter_readings(
     return out + _derived(name, totals, [w for _, w in runs], ops)
 
 
-def _summary_reading(metric: str, source: str, values: list[float | None], domain: str, reason: str) -> EnergyReading:
+def _summary_reading(
+    metric: str, source: str, values: list[float | None], domain: str, reason: str
+) -> EnergyReading:
     if any(v is None for v in values):
         return EnergyReading(metric, source, None, domain, "unavailable", reason)
     return EnergyReading(metric, source, median_ci(values), domain)
 
 
 def _derived(
-    source: str, totals: list[float], windows: list[Window], ops: Mapping[str, Any] | None, domain: str = TOTAL
+    source: str,
+    totals: list[float],
+    windows: list[Window],
+    ops: Mapping[str, Any] | None,
+    domain: str = TOTAL,
 ) -> list[EnergyReading]:
     """energy, energy per inference, per synaptic operation, and energy-delay product.
 
@@ -248,19 +261,27 @@ def _derived(
     ]
     synops = (ops.get("effective_macs", 0) + ops.get("effective_acs", 0)) if ops else 0
     if synops > 0:
-        out.append(EnergyReading("energy_per_synop", source, median_ci([e / synops for e in per_inference]), domain))
+        out.append(
+            EnergyReading("energy_per_synop", source, median_ci([e / synops for e in per_inference]), domain)
+        )
     else:
-        reason = "no synaptic-operation counts given" if not ops else "the workload has no synaptic operations"
+        reason = (
+            "no synaptic-operation counts given" if not ops else "the workload has no synaptic operations"
+        )
         out.append(EnergyReading("energy_per_synop", source, None, domain, "unavailable", reason))
     return out
 
 
-def _estimate_readings(meter: Meter, runs: list[tuple[dict, Window]], ops: Mapping[str, Any] | None) -> list[EnergyReading]:
+def _estimate_readings(
+    meter: Meter, runs: list[tuple[dict, Window]], ops: Mapping[str, Any] | None
+) -> list[EnergyReading]:
     try:
         totals = [meter.estimate(window) for _, window in runs]
     except MeterUnavailable as err:
         return _unavailable(meter.name, str(err))
     windows = [w for _, w in runs]
     # estimate-ops depends on which convention counted the operations: say it in the domain.
-    domain = f"ops={windows[0].ops_source}" if meter.name == "estimate-ops" and windows[0].ops_source else TOTAL
+    domain = (
+        f"ops={windows[0].ops_source}" if meter.name == "estimate-ops" and windows[0].ops_source else TOTAL
+    )
     return _derived(meter.name, totals, windows, ops, domain)

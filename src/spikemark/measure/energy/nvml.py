@@ -55,7 +55,9 @@ class NvmlMeter(Meter):
             try:
                 nvml.nvmlDeviceGetTotalEnergyConsumption(handle)
             except nvml.NVMLError as err:
-                raise MeterUnavailable(f"{name}: no total-energy counter ({err}; needs Volta or newer)") from err
+                raise MeterUnavailable(
+                    f"{name}: no total-energy counter ({err}; needs Volta or newer)"
+                ) from err
         return handles
 
     def _close(self) -> None:

@@ -40,7 +40,9 @@ class RaplMeter(Meter):
     def zones(self) -> dict[str, Path]:
         """Domain name (``package-0``, ``package-0/dram``) → zone directory."""
         by_id: dict[tuple[int, ...], Path] = {}
-        for path in sorted(self.root.glob("intel-rapl:*")) + sorted(self.root.glob("intel-rapl:*/intel-rapl:*")):
+        for path in sorted(self.root.glob("intel-rapl:*")) + sorted(
+            self.root.glob("intel-rapl:*/intel-rapl:*")
+        ):
             match = _ZONE.match(path.name)
             if match:
                 key = tuple(int(g) for g in match.groups() if g is not None)

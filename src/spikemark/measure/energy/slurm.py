@@ -36,13 +36,17 @@ def _query(command: list[str]) -> float:
         raise MeterUnavailable(f"{command[0]}: {message[-1] if message else f'exit {out.returncode}'}")
     values = [line.strip() for line in out.stdout.splitlines() if line.strip()]
     if not values:
-        raise MeterUnavailable(f"{command[0]} returned no ConsumedEnergyRaw for job {os.environ['SLURM_JOB_ID']}")
+        raise MeterUnavailable(
+            f"{command[0]} returned no ConsumedEnergyRaw for job {os.environ['SLURM_JOB_ID']}"
+        )
     try:
         total = sum(float(v) for v in values)
     except ValueError as err:
         raise MeterUnavailable(f"{command[0]}: unexpected ConsumedEnergyRaw {values!r}") from err
     if total == 0:
-        raise MeterUnavailable("the cluster does not account energy (ConsumedEnergyRaw is 0; AcctGatherEnergyType unset)")
+        raise MeterUnavailable(
+            "the cluster does not account energy (ConsumedEnergyRaw is 0; AcctGatherEnergyType unset)"
+        )
     return total
 
 
@@ -70,7 +74,9 @@ class SlurmMeter(Meter):
                 reasons.append(str(err))
         if shutil.which("sacct"):
             try:
-                return _query(["sacct", *fields, "-X", "-j", os.environ["SLURM_JOB_ID"]])  # -X: the job line only
+                return _query(
+                    ["sacct", *fields, "-X", "-j", os.environ["SLURM_JOB_ID"]]
+                )  # -X: the job line only
             except MeterUnavailable as err:
                 reasons.append(str(err))
         raise MeterUnavailable("; ".join(reasons) or "neither sstat nor sacct is on PATH")
@@ -82,6 +88,8 @@ class SlurmMeter(Meter):
     def stop(self) -> dict[str, float | None]:
         delta = self._energy() - self._begin
         if delta <= 0:
-            self.reasons["job"] = "ConsumedEnergyRaw did not advance during the window (shorter than AcctGatherNodeFreq)"
+            self.reasons["job"] = (
+                "ConsumedEnergyRaw did not advance during the window (shorter than AcctGatherNodeFreq)"
+            )
             return {"job": None}
         return {"job": delta}
