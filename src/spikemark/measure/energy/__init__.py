@@ -149,8 +149,9 @@ def measure_energy(
     for _ in range(repeats):
         try:
             counted, window = _count(counters, workload, device)
-        except MeterUnavailable as err:  # a counter broke mid-run: report, keep the others' estimates
-            readings += _unavailable("+".join(m.name for m in counters), str(err))
+        except MeterUnavailable as err:  # a counter broke mid-run: report it, keep the estimates
+            for meter in counters:
+                readings += _unavailable(meter.name, f"failed during the run: {err}")
             counters, counted = [], {}
             _, window = _count([], workload, device)
         runs.append((counted, _with_ops(window, inferences, ops)))
