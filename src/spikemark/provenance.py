@@ -12,6 +12,7 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +32,10 @@ TRACKED_PACKAGES = (
     "snntorch",
     "norse",
     "nir",
+    "nirtorch",
+    "scipy",
+    "xarray",
+    "nvidia-ml-py",
 )
 
 
@@ -82,41 +87,128 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def gpu_info() -> dict[str, str]:
-    """GPU model and driver through torch / NVML, empty strings where there is none."""
-    info = {"gpu_model": "", "gpu_driver": ""}
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def gpu_info() -> dict[str, Any]:
+    """GPU model(s), driver and CUDA versions through torch / NVML; empty where there is none.
+
+    ``gpu_model`` is the device this process uses first (torch's ``cuda:0``); ``gpus``
+    lists every GPU NVML sees, so a node's other GPUs are on record too.
+    """
+    info: dict[str, Any] = {"gpu_model": "", "gpu_driver": "", "gpu_count": 0, "gpus": "", "cuda_runtime": ""}
     try:
         import torch
 
+        info["cuda_runtime"] = torch.version.cuda or ""
         if torch.cuda.is_available():
             info["gpu_model"] = torch.cuda.get_device_name(0)
+            info["gpu_count"] = torch.cuda.device_count()
     except Exception:  # noqa: BLE001 - provenance must never fail a run
         pass
     try:
         import pynvml
 
         pynvml.nvmlInit()
-        driver = pynvml.nvmlSystemGetDriverVersion()
-        info["gpu_driver"] = driver.decode() if isinstance(driver, bytes) else str(driver)
-        pynvml.nvmlShutdown()
+        try:
+            info["gpu_driver"] = _text(pynvml.nvmlSystemGetDriverVersion())
+            names = [
+                _text(pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)))
+                for i in range(pynvml.nvmlDeviceGetCount())
+            ]
+            info["gpus"] = json.dumps(names)
+            info["gpu_count"] = info["gpu_count"] or len(names)
+            info["gpu_model"] = info["gpu_model"] or (names[0] if names else "")
+        finally:
+            pynvml.nvmlShutdown()
     except Exception:  # noqa: BLE001 - no NVML here
         pass
     return info
 
 
-def collect(run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any) -> dict[str, Any]:
+def host_info() -> dict[str, Any]:
+    """Cores (logical, physical, usable by this process), memory and operating system."""
+    info: dict[str, Any] = {
+        "cpu_cores": os.cpu_count() or 0,
+        "os": platform.platform(),
+    }
+    try:
+        info["cpu_affinity"] = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        info["cpu_affinity"] = info["cpu_cores"]
+    try:
+        import psutil
+
+        info["cpu_physical_cores"] = psutil.cpu_count(logical=False) or 0
+        info["memory_bytes"] = psutil.virtual_memory().total
+    except Exception:  # noqa: BLE001
+        pass
+    return info
+
+
+def nest_info() -> dict[str, str]:
+    """NEST's build information and thread / process counts, when this run used NEST.
+
+    NEST is only read if the run has imported it (importing it here would print its banner
+    and cost seconds in jobs that never touch it).
+    """
+    nest = sys.modules.get("nest")
+    if nest is None:
+        return {"nest_build_info": "", "nest_kernel": ""}
+    try:
+        build = dict(nest.build_info)
+        build.pop("test_exitcodes", None)  # exit codes of NEST's own test suite
+        keys = ("local_num_threads", "num_processes", "total_num_virtual_procs", "rng_type", "resolution")
+        status = nest.GetKernelStatus(list(keys))
+        kernel = dict(zip(keys, status))
+    except Exception as err:  # noqa: BLE001 - provenance must never fail a run
+        return {"nest_build_info": json.dumps({"error": str(err)}), "nest_kernel": ""}
+    return {
+        "nest_build_info": json.dumps(build, sort_keys=True, default=str),
+        "nest_kernel": json.dumps(kernel, sort_keys=True, default=str),
+    }
+
+
+def runtime_info() -> dict[str, Any]:
+    """Thread settings that change timings: torch's intra-op threads, OpenMP's."""
+    torch = sys.modules.get("torch")
+    return {
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+        "torch_threads": torch.get_num_threads() if torch is not None else "",
+    }
+
+
+def slurm_info() -> dict[str, str]:
+    """The Slurm job this ran in, if any (empty strings outside Slurm)."""
+    names = {
+        "slurm_job_id": "SLURM_JOB_ID",
+        "slurm_step_id": "SLURM_STEP_ID",
+        "slurm_nodelist": "SLURM_JOB_NODELIST",
+        "slurm_partition": "SLURM_JOB_PARTITION",
+        "slurm_cpus_per_task": "SLURM_CPUS_PER_TASK",
+        "slurm_cluster": "SLURM_CLUSTER_NAME",
+    }
+    return {key: os.environ.get(var, "") for key, var in names.items()}
+
+
+def collect(
+    run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any
+) -> dict[str, Any]:
     """Provenance of one run: call at the end of the job, passing its start time."""
     record: dict[str, Any] = {
         "run_id": run_id,
         "host": socket.gethostname(),
         "cpu_model": cpu_model(),
-        "cpu_cores": os.cpu_count() or 0,
+        **host_info(),
         **gpu_info(),
         "python": platform.python_version(),
         "packages": json.dumps(package_versions(), sort_keys=True),
         "git_commit": git_commit(),
         "config_hash": config_hash(config) if config is not None else "",
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
+        **nest_info(),
+        **runtime_info(),
+        **slurm_info(),
         "start": started,
         "end": utc_now(),
     }

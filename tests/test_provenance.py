@@ -1,0 +1,72 @@
+"""Provenance records: every field the results promise, NEST build info when NEST ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from spikemark import provenance
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+REQUIRED = (
+    "run_id",
+    "host",
+    "cpu_model",
+    "cpu_cores",
+    "cpu_physical_cores",
+    "gpu_model",
+    "gpu_driver",
+    "packages",
+    "git_commit",
+    "config_hash",
+    "nest_build_info",
+    "slurm_job_id",
+    "start",
+    "end",
+)
+
+
+def test_collect_has_every_field(tmp_path):
+    started = provenance.utc_now()
+    record = provenance.collect("abc123", config={"b": 1, "a": [1, 2]}, started=started, stage="measure")
+    assert set(REQUIRED) <= set(record)
+    assert record["run_id"] == "abc123" and record["stage"] == "measure"
+    assert record["cpu_cores"] >= 1 and record["cpu_model"]
+    assert record["config_hash"] == provenance.config_hash({"a": [1, 2], "b": 1})
+    assert json.loads(record["packages"])["torch"]
+    assert record["start"] == started and record["end"] >= started
+    path = tmp_path / "prov" / "abc123.json"
+    provenance.write(record, path)
+    assert json.loads(path.read_text())["run_id"] == "abc123"
+
+
+def test_no_nest_no_nest_info():
+    if "nest" not in sys.modules:
+        assert provenance.nest_info() == {"nest_build_info": "", "nest_kernel": ""}
+
+
+def test_nest_build_info_when_nest_is_used():
+    """In a fresh process that imports NEST (it cannot be unloaded from this one)."""
+    code = (
+        "import json, nest; nest.SetKernelStatus({'local_num_threads': 2});"
+        "from spikemark import provenance;"
+        "print(json.dumps(provenance.collect('nest-run')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True
+    )
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    build = json.loads(record["nest_build_info"])
+    assert build["version"] == "3.10.0" and build["have_mpi"] is False and build["threads_model"] == "openmp"
+    assert json.loads(record["nest_kernel"])["local_num_threads"] == 2
+
+
+def test_slurm_job_recorded(monkeypatch):
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.setenv("SLURM_JOB_NODELIST", "node01")
+    record = provenance.collect("r")
+    assert record["slurm_job_id"] == "4242" and record["slurm_nodelist"] == "node01"
