@@ -69,3 +69,9 @@ def test_snakemake_stops_before_any_job_without_traceback(tmp_path, content, wor
     for word in words:
         assert word in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_config_readme_documents_every_key():
+    from spikemark.config import document
+
+    assert (REPO / "config" / "README.md").read_text() == document(), "regenerate config/README.md (see its header)"

@@ -100,12 +100,21 @@ def test_measure_writes_rows_with_intervals_for_every_timestep(digits_models, da
     measure(str(data_dir / "digits.npz"), str(digits_models["ann2snn"]), str(dep), str(out), coords=coords,
             measure_cfg=MEASURE, conversion_timesteps=[4, 32])
     rows = pd.read_csv(out, keep_default_na=False)
-    acc = rows[rows.metric == "accuracy"]
+    ok = rows[rows.status == "ok"].astype({"value": float})
+    acc = ok[ok.metric == "accuracy"]
     assert sorted(acc.timesteps.astype(int)) == [4, 32]
     assert (acc.n == 450).all() and (acc.ci_low.astype(float) <= acc.value).all() and (acc.value <= acc.ci_high.astype(float)).all()
-    lat = rows[rows.metric == "latency_batch1"]
+    lat = ok[ok.metric == "latency_batch1"]
     assert (lat.n == 3).all() and (lat.value > 0).all()
-    assert (rows.status == "ok").all()
+    # spike-fed layers of the (folded) converted SNN count as accumulates
+    assert (ok[ok.metric == "effective_acs"].value > 0).all()
+    assert set(ok[ok.metric == "effective_acs"].source) == {"folded-convention"}
+    # every energy value says where it came from; what cannot be measured says why
+    energy = rows[rows.metric == "energy_per_inference"]
+    assert set(energy[energy.status == "ok"].source) >= {"estimate-ops"}
+    assert (energy.status.isin(["ok", "unavailable"])).all()
+    assert (energy[energy.status == "unavailable"].reason != "").all()
+    assert set(rows.status) <= {"ok", "unavailable"}
     # accuracy at T=32 equals a direct evaluation of the model
     ds = datasets.load(data_dir / "digits.npz")
     direct = accuracy(load_checkpoint(digits_models["ann2snn"]), *to_tensors(ds, "test"), 32)

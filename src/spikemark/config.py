@@ -104,3 +104,53 @@ def load(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML syntax error: {exc}".splitlines()[0]) from None
     return validate(raw)
+
+
+def _rows(schema: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        allowed = ""
+        items = sub.get("items", {})
+        if "enum" in sub or "enum" in items:
+            allowed = ", ".join(map(str, sub.get("enum") or items.get("enum")))
+        else:
+            bounds = [f"{k} {sub[k]}" for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum") if k in sub]
+            bounds += [f"items {k} {items[k]}" for k in ("minimum", "maximum") if k in items]
+            allowed = "; ".join(bounds) or str(sub.get("type", ""))
+        default = json_default(sub.get("default", ""))
+        description = " ".join(str(sub.get("description", "")).split())
+        rows.append((key, description, default, allowed))
+        if sub.get("type") == "object":
+            rows += _rows(sub, prefix=f"{key}.")
+        if isinstance(sub.get("additionalProperties"), dict):
+            rows += _rows(sub["additionalProperties"], prefix=f"{key}.<name>.")
+        if "properties" in items:
+            rows += _rows(items, prefix=f"{key}[].")
+    return rows
+
+
+def json_default(value: Any) -> str:
+    import json
+
+    return "" if value == "" else json.dumps(value)
+
+
+def document(schema: dict[str, Any] | None = None) -> str:
+    """``config/README.md``: every key with its description, default and allowed values."""
+    schema = schema or load_schema()
+    lines = [
+        "# Configuration keys",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by",
+        "`python -c 'from spikemark.config import document; print(document(), end=\"\")' > config/README.md`",
+        "(a test checks that it is current). `config.yaml` is the embedded default, `test.yaml` a",
+        "tiny matrix for tests and CI; a key left out takes its default. Unknown keys are errors.",
+        "",
+        "| key | meaning | default | allowed |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key, description, default, allowed in _rows(schema):
+        cells = [f"`{key}`", description, f"`{default}`" if default else "", allowed]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

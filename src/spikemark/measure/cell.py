@@ -1,65 +1,62 @@
-"""The ``measure`` stage: every number of one ML matrix cell, as tidy rows."""
+"""The ``measure`` stage: every number of one ML matrix cell, as tidy rows.
+
+Per evaluated T: accuracy, NeuroBench workload metrics, latency (batch 1) and throughput
+(configured batch) with warm-up and repeats, peak memory, and energy from every configured
+meter (measured where a counter exists, labelled estimates beside, unavailable with the
+reason otherwise). Static metrics (parameters, footprint, connection sparsity) once.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-import torch
-
 from spikemark import datasets, frameworks, hardware
-from spikemark.deploy import evaluation_timesteps, read_record, scores_on
+from spikemark.deploy import evaluation_timesteps, read_record
+from spikemark.measure.energy import add_energy_rows, measure_energy
+from spikemark.measure.neuro import add_metric_rows, static_metrics, workload_metrics
+from spikemark.measure.timing import add_timing_rows, latency, throughput
 from spikemark.models import Classifier
 from spikemark.results import ResultSet
-from spikemark.stats import median_ci, wilson
-from spikemark.train import to_tensors
+from spikemark.train import batches, to_tensors
 
 log = logging.getLogger(__name__)
 
 
-def time_repeats(fn, *, warmup: int, repeats: int, sync) -> tuple[list[float], list[float]]:
-    """Wall and CPU seconds of ``repeats`` calls after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    sync()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        sync()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return walls, cpus
+def metric_convention(classifier: Classifier) -> str:
+    """ANNs follow NeuroBench exactly. Our SNNs are stored with the converter's scales
+    already folded into thresholds and weights, so NeuroBench's own counting gives ACs for
+    spike-fed layers; the ``folded`` convention additionally counts SpikingJelly membrane
+    updates, which NeuroBench 2.3 cannot read."""
+    return "neurobench" if classifier.kind == "ann" else "folded"
 
 
-def record_accuracy(rs: ResultSet, classifier: Classifier, x, y, t: int | None) -> None:
-    predictions = scores_on(classifier, x, y, t).argmax(1)
-    correct = int((predictions == y.cpu()).sum())
-    rs.add_summary("accuracy", wilson(correct, len(y)), "fraction", timesteps=t)
+def measure_timestep(rs: ResultSet, classifier: Classifier, x, y, t: int | None, cfg: dict, device: str, static: dict) -> None:
+    def forward(inputs):
+        return classifier.scores(inputs, t)
 
-
-def record_timing(rs: ResultSet, classifier: Classifier, x, t: int | None, cfg: dict, target) -> None:
-    one = x[:1]
+    workload = workload_metrics(
+        classifier.module, forward, batches(x, y, cfg["batch_size"]), convention=metric_convention(classifier)
+    )
+    add_metric_rows(rs, classifier.module, static, workload, timesteps=t)
+    runs = {"warmup": cfg["warmup"], "repeats": cfg["repeats"], "device": device}
+    add_timing_rows(rs, "latency_batch1", latency(forward, x[:1], **runs), timesteps=t)
     batch = x[: cfg["batch_size"]]
-    with torch.no_grad():
-        wall, cpu = time_repeats(lambda: classifier.scores(one, t), warmup=cfg["warmup"], repeats=cfg["repeats"], sync=target.synchronize)
-        rs.add_summary("latency_batch1", median_ci(wall), "s", timesteps=t)
-        rs.add_summary("latency_batch1_cpu", median_ci(cpu), "s", timesteps=t)
-        wall, cpu = time_repeats(lambda: classifier.scores(batch, t), warmup=cfg["warmup"], repeats=cfg["repeats"], sync=target.synchronize)
-    rs.add_summary("throughput", median_ci([len(batch) / w for w in wall]), "samples/s", timesteps=t)
-    rs.add_summary("batch_time_cpu", median_ci(cpu), "s", timesteps=t)
-
-
-def record_static(rs: ResultSet, classifier: Classifier) -> None:
-    params = list(classifier.module.parameters())
-    buffers = list(classifier.module.buffers())
-    rs.add("parameter_count", sum(p.numel() for p in params), "count")
-    footprint = sum(p.numel() * p.element_size() for p in params + buffers)
-    rs.add("footprint", footprint, "bytes")
-    weights = [m.weight for m in classifier.module.modules() if isinstance(m, torch.nn.Linear)]
-    zeros = sum(int((w == 0).sum()) for w in weights)
-    rs.add("connection_sparsity", zeros / sum(w.numel() for w in weights), "fraction")
+    rate, timing = throughput(forward, batch, **runs)
+    rs.add_summary("throughput", rate, "samples/s", timesteps=t)
+    add_timing_rows(rs, "batch_time", timing, timesteps=t)
+    energy_cfg = cfg["energy"]
+    readings = measure_energy(
+        lambda: forward(batch),
+        [*energy_cfg["meters"], *energy_cfg["estimates"]],
+        inferences=len(batch),
+        ops=workload,
+        config=energy_cfg,
+        repeats=cfg["repeats"],
+        idle_s=energy_cfg["idle_seconds"],
+        device=device,
+    )
+    add_energy_rows(rs, readings, timesteps=t)
 
 
 def measure(
@@ -79,20 +76,19 @@ def measure(
         rs.mark_cell(record["status"], record["reason"])
         rs.write_csv(metrics)
         return rs
-    rs.add("deploy_agreement", record["agreement"], "fraction", source="measured")
-    rs.add("deploy_max_abs_diff", record["max_abs_diff"], "score", source="measured")
+    rs.add("deploy_agreement", record["agreement"], "fraction")
+    rs.add("deploy_max_abs_diff", record["max_abs_diff"], "score")
     if record["status"] == "invalid":
         rs.mark_cell("invalid", record["reason"])
         rs.write_csv(metrics)
         return rs
     target = hardware.get(coords["hardware"])
-    torch.set_num_threads(measure_cfg.get("threads", 1))
     classifier = frameworks.get(coords["framework"]).load(model, target.device)
     x, y = to_tensors(datasets.load(dataset), "test", target.device)
-    record_static(rs, classifier)
+    static = static_metrics(classifier.module)
     for t in evaluation_timesteps(classifier, conversion_timesteps):
-        record_accuracy(rs, classifier, x, y, t)
-        record_timing(rs, classifier, x, t, measure_cfg, target)
+        measure_timestep(rs, classifier, x, y, t, measure_cfg, target.device, static)
+        static = {}  # static metrics do not depend on T: one row each
         log.info("measured T=%s", t)
     rs.write_csv(metrics)
     return rs

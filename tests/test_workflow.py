@@ -1,0 +1,107 @@
+"""The real workflow, end to end, through the snakemake CLI on config/test.yaml."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+import yaml
+
+from conftest import REPO, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    """One full run of the tiny test matrix into a temporary results directory."""
+    out = tmp_path_factory.mktemp("results")
+    proc = run_snakemake("-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc
+
+
+def expected_cells():
+    cfg = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    n_fw = {"ann": 1, "ann2snn": len(cfg["frameworks"]), "surrogate": len(cfg["frameworks"])}
+    per_dataset = sum(n_fw[m] for m in cfg["methods"]) * len(cfg["hardware"]) * len(cfg["pruning"]["sparsity"])
+    return per_dataset * len(cfg["datasets"]) * len(cfg["training"]["seeds"])
+
+
+def test_dry_run_of_default_config_lists_the_dag():
+    proc = run_snakemake("-n", "--quiet", "rules", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for rule in ("prepare_dataset", "train_ann", "convert_ann2snn", "train_snn", "prune", "deploy", "measure", "aggregate", "report"):
+        assert rule in proc.stdout + proc.stderr
+
+
+def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
+    out, proc = test_run
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    assert table.run_id.nunique() == expected_cells()
+    cells = table[table.metric == "cell"]
+    if not torch.cuda.is_available():
+        assert set(cells.hardware) == {"cuda"} and set(cells.status) == {"skipped"}
+        assert cells.reason.str.contains("no CUDA device").all()
+        assert len(cells) == expected_cells() // 2
+    cpu = table[(table.hardware == "cpu") & (table.status == "ok")]
+    acc = cpu[cpu.metric == "accuracy"].astype({"value": float})
+    assert (acc.value > 0.2).all()  # the tiny models still learn something
+    assert set(cpu.method) == {"ann", "ann2snn", "surrogate"}
+    assert "12 ok, 12 skipped, 0 failed" in proc.stderr or torch.cuda.is_available()
+
+
+def test_results_files_hold_the_same_numbers(test_run):
+    out, _ = test_run
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    prov = pd.read_csv(out / "provenance.csv", keep_default_na=False)
+    assert set(table.run_id) == set(prov.run_id)
+    assert (prov.config_hash != "").all() and (prov.git_commit != "").all() and (prov.host != "").all()
+    cube = xr.open_dataset(out / "metrics.nc", group="ml", engine="h5netcdf")
+    assert cube.attrs["config_hash"] == prov.config_hash.iloc[0]
+    row = table[(table.metric == "accuracy") & (table.method == "ann") & (table.hardware == "cpu")].iloc[0]
+    value = cube["value"].sel(dataset=row.dataset, method="ann", framework="torch", hardware="cpu",
+                              sparsity=float(row.sparsity), seed=int(row.seed), metric="accuracy").values
+    assert float(value[~pd.isna(value)][0]) == pytest.approx(float(row.value))
+    assert str(cube["status"].sel(dataset=row.dataset, method="ann", framework="torch", hardware="cuda",
+                                  sparsity=float(row.sparsity), seed=int(row.seed), metric="cell").values.flat[0]) in ("skipped", "ok", "")
+
+
+def test_report_renders_the_main_table_and_figures(test_run):
+    out, _ = test_run
+    html = (out / "report" / "index.html").read_text()
+    assert "<table" in html and "data:image/png;base64" in html
+    assert "no CUDA device" in html or torch.cuda.is_available()
+    comparison = pd.read_csv(out / "report" / "table_framework_comparison.csv", keep_default_na=False)
+    assert len(comparison) == expected_cells()
+    assert (out / "report" / "fig_accuracy_vs_timesteps.png").stat().st_size > 1000
+
+
+def test_rerun_with_everything_up_to_date_does_nothing(test_run):
+    out, _ = test_run
+    proc = run_snakemake("-n", "-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_a_failing_cell_is_recorded_and_the_rest_still_finish(test_run, tmp_path):
+    out, _ = test_run
+    victim = out / "models/digits/seed0/surrogate/pruned_s0.5.pt"
+    victim.write_bytes(b"this is not a checkpoint")  # a corrupted artefact, newer than its outputs
+    time.sleep(1)
+    proc = run_snakemake("-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
+    assert proc.returncode != 0  # the final summary counts the failed cell
+    assert "1 failed" in proc.stderr
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    failed = table[table.status == "failed"]
+    assert set(zip(failed.dataset, failed.method, failed.sparsity.astype(float), failed.hardware)) == {("digits", "surrogate", 0.5, "cpu")}
+    assert failed.reason.iloc[0] != ""
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["by_status"]["failed"] == 1
+    assert (out / "report" / "index.html").exists()
+    assert "failed" in (out / "report" / "table_framework_comparison.md").read_text()
