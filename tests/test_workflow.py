@@ -65,11 +65,14 @@ def test_results_files_hold_the_same_numbers(test_run):
     cube = xr.open_dataset(out / "metrics.nc", group="ml", engine="h5netcdf")
     assert cube.attrs["config_hash"] == prov.config_hash.iloc[0]
     row = table[(table.metric == "accuracy") & (table.method == "ann") & (table.hardware == "cpu")].iloc[0]
-    value = cube["value"].sel(dataset=row.dataset, method="ann", framework="torch", hardware="cpu",
-                              sparsity=float(row.sparsity), seed=int(row.seed), metric="accuracy").values
+    # "method" is also a keyword of .sel(), so coordinates go in a dict
+    where = {"dataset": row.dataset, "method": "ann", "framework": "torch", "hardware": "cpu",
+             "sparsity": float(row.sparsity), "seed": int(row.seed), "metric": "accuracy"}
+    value = cube["value"].sel(where).values
     assert float(value[~pd.isna(value)][0]) == pytest.approx(float(row.value))
-    assert str(cube["status"].sel(dataset=row.dataset, method="ann", framework="torch", hardware="cuda",
-                                  sparsity=float(row.sparsity), seed=int(row.seed), metric="cell").values.flat[0]) in ("skipped", "ok", "")
+    if not torch.cuda.is_available():
+        status = cube["status"].sel({**where, "hardware": "cuda", "metric": "cell"}).values
+        assert "skipped" in set(status.flat)
 
 
 def test_report_renders_the_main_table_and_figures(test_run):
