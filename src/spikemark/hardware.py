@@ -7,6 +7,8 @@ import socket
 
 import torch
 
+from spikemark.registry import lookup
+
 
 class Cpu:
     name = "cpu"
@@ -36,7 +38,4 @@ HARDWARE = {hw.name: hw for hw in (Cpu(), Cuda())}
 
 
 def get(name: str):
-    try:
-        return HARDWARE[name]
-    except KeyError:
-        raise KeyError(f"unknown hardware {name!r}; known: {sorted(HARDWARE)}") from None
+    return lookup(HARDWARE, name, "hardware")

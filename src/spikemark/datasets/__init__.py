@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from spikemark.datasets.base import Dataset, load, save
 from spikemark.datasets.digits import Digits
 from spikemark.datasets.randman import Randman
+from spikemark.registry import lookup
 
 REGISTRY = {builder.name: builder for builder in (Digits(), Randman())}
 
 
 def get(name: str):
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; known: {sorted(REGISTRY)}") from None
+    return lookup(REGISTRY, name, "dataset")
 
 
 def prepare(name: str, path, *, options: dict, test_fraction: float, seed: int | None = None) -> dict:
@@ -29,9 +30,6 @@ __all__ = ["Dataset", "REGISTRY", "get", "load", "prepare", "prepare_stage", "sa
 
 def prepare_stage(data: str, metadata: str, *, name: str, options: dict, test_fraction: float) -> dict:
     """The ``prepare_dataset`` stage: canonical file plus a readable metadata sidecar."""
-    import json
-    from pathlib import Path
-
     meta = prepare(name, data, options=options, test_fraction=test_fraction)
     Path(metadata).write_text(json.dumps(meta, indent=1) + "\n")
     return meta

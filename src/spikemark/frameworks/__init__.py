@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from spikemark.frameworks.spikingjelly_snn import SpikingJelly
 from spikemark.frameworks.torch_ann import Torch
+from spikemark.registry import lookup
 
 FRAMEWORKS = {fw.name: fw for fw in (Torch(), SpikingJelly())}
 
 
 def get(name: str):
-    try:
-        return FRAMEWORKS[name]
-    except KeyError:
-        raise KeyError(f"unknown framework {name!r}; known: {sorted(FRAMEWORKS)}") from None
+    return lookup(FRAMEWORKS, name, "framework")
 
 
 def for_method(method: str, snn_frameworks: list[str]) -> list[str]:
