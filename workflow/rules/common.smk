@@ -1,7 +1,7 @@
 # Input functions, the matrix expansion and shared settings. Rules stay declarative.
 import json
 
-from spikemark.frameworks import for_method
+from spikemark.matrix import for_method
 
 RESULTS = config["results_dir"]
 ENVS = Path(workflow.basedir) / "envs"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from spikemark.frameworks.spikingjelly_snn import SpikingJelly
 from spikemark.frameworks.torch_ann import Torch
+from spikemark.matrix import for_method  # noqa: F401 - re-exported for callers
 from spikemark.registry import lookup
 
 FRAMEWORKS = {fw.name: fw for fw in (Torch(), SpikingJelly())}
@@ -15,8 +16,3 @@ FRAMEWORKS = {fw.name: fw for fw in (Torch(), SpikingJelly())}
 
 def get(name: str):
     return lookup(FRAMEWORKS, name, "framework")
-
-
-def for_method(method: str, snn_frameworks: list[str]) -> list[str]:
-    """Frameworks a method is deployed on: torch for the ANN, the SNN runtimes otherwise."""
-    return ["torch"] if method == "ann" else list(snn_frameworks)
