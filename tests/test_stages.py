@@ -131,3 +131,18 @@ def test_measure_turns_skipped_deployment_into_one_cell_row(digits_models, data_
     rows = pd.read_csv(out, keep_default_na=False)
     assert list(rows.metric) == ["cell"] and list(rows.status) == ["skipped"]
     assert rows.reason.iloc[0] == "no CUDA device on host x"
+
+
+def test_conversion_and_pruning_are_deterministic(digits_models, data_dir, tmp_path):
+    from spikemark.convert import convert_ann2snn
+
+    outs = []
+    for name in ("a", "b"):
+        snn, pruned = tmp_path / f"{name}.pt", tmp_path / f"{name}-p.pt"
+        convert_ann2snn(str(data_dir / "digits.npz"), str(digits_models["ann"]), str(snn), normalisation="99.9%",
+                        timesteps=[8], seed=0)
+        prune_model(str(data_dir / "digits.npz"), str(snn), str(pruned), sparsity=0.5, method="global_magnitude",
+                    finetune_epochs=1, training=TRAINING, seed=0)
+        outs.append(torch.load(pruned, weights_only=True))
+    assert outs[0]["meta"]["thresholds"] == outs[1]["meta"]["thresholds"]
+    assert all(torch.equal(outs[0]["state_dict"][k], outs[1]["state_dict"][k]) for k in outs[0]["state_dict"])

@@ -62,7 +62,10 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Summary:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Summary(p, n, max(0.0, centre - half), min(1.0, centre + half))
+    # At p = 0 or 1 the bound is exactly 0 or 1; the formula leaves rounding residue.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Summary(p, n, low, high)
 
 
 def mean_ci(values: Sequence[float], confidence: float = 0.95) -> Summary:
