@@ -22,13 +22,29 @@ FAILED = "RuntimeError: out of memory in deploy"
 INVALID = "deployed outputs disagree with the source model (agreement 0.62 < 0.99)"
 PYNN_INVALID = "L23E rate 41.2 Hz outside the reference band"
 
-PROV_FIELDS = ["run_id", "host", "cpu_model", "cpu_cores", "gpu_model", "gpu_driver", "git_commit", "config_hash"]
+PROV_FIELDS = [
+    "run_id",
+    "host",
+    "cpu_model",
+    "cpu_cores",
+    "gpu_model",
+    "gpu_driver",
+    "git_commit",
+    "config_hash",
+]
 
 
 def _ml(dataset, method, framework, hardware, sparsity, seed=0) -> ResultSet:
     return ResultSet(
         "ml",
-        dict(dataset=dataset, method=method, framework=framework, hardware=hardware, sparsity=sparsity, seed=seed),
+        dict(
+            dataset=dataset,
+            method=method,
+            framework=framework,
+            hardware=hardware,
+            sparsity=sparsity,
+            seed=seed,
+        ),
     )
 
 
@@ -54,10 +70,14 @@ def _estimate(rs: ResultSet, joules: float, latency: float, convention: str, **c
         variant=variant,
         **coords,
     )
-    rs.add_summary("edp", Summary(joules * latency, 3), "J*s", source="estimate-ops", variant=variant, **coords)
+    rs.add_summary(
+        "edp", Summary(joules * latency, 3), "J*s", source="estimate-ops", variant=variant, **coords
+    )
 
 
-def ann_cell(dataset: str, sparsity: float, acc: float, *, hardware: str = "cpu", nvml: bool = False) -> ResultSet:
+def ann_cell(
+    dataset: str, sparsity: float, acc: float, *, hardware: str = "cpu", nvml: bool = False
+) -> ResultSet:
     rs = _ml(dataset, "ann", "torch", hardware, sparsity)
     rs.add_summary("accuracy", Summary(acc, 450, acc - 0.02, acc + 0.01), "fraction")
     rs.add_summary("latency_batch1", Summary(1.2e-4, 5, 1.1e-4, 1.4e-4), "s")
@@ -94,14 +114,30 @@ def snn_cell(dataset: str, sparsity: float, accs: dict[int, float], method: str 
 
 
 def sim_cell(framework: str, threads: int, seed: int, *, rtf: float, invalid: str = "") -> ResultSet:
-    rs = ResultSet("simulation", dict(framework=framework, hardware="cpu", scale="N0.2_K0.2", threads=threads, seed=seed))
+    rs = ResultSet(
+        "simulation", dict(framework=framework, hardware="cpu", scale="N0.2_K0.2", threads=threads, seed=seed)
+    )
     rs.add("rtf", rtf, "1", source="nest-kernel")
-    for phase, t in (("time_create", 0.5), ("time_connect", 4.0 / threads), ("time_presimulate", 0.3), ("time_simulate", rtf)):
+    for phase, t in (
+        ("time_create", 0.5),
+        ("time_connect", 4.0 / threads),
+        ("time_presimulate", 0.3),
+        ("time_simulate", rtf),
+    ):
         rs.add(phase, t + 0.01 * seed, "s", source="nest-kernel")
     rs.add("synaptic_events_per_s", 3e7 * threads, "1/s", source="nest-kernel")
     rs.add("e_syn", 2.0e-6 / threads + 1e-8 * seed, "J", source="estimate-tdp")
     rs.add_unavailable("e_syn", "J", NO_RAPL, source="rapl")
-    for pop, rate in (("L23E", 0.9), ("L23I", 2.9), ("L4E", 4.4), ("L4I", 5.9), ("L5E", 7.5), ("L5I", 8.6), ("L6E", 1.1), ("L6I", 7.8)):
+    for pop, rate in (
+        ("L23E", 0.9),
+        ("L23I", 2.9),
+        ("L4E", 4.4),
+        ("L4I", 5.9),
+        ("L5E", 7.5),
+        ("L5I", 8.6),
+        ("L6E", 1.1),
+        ("L6I", 7.8),
+    ):
         rs.add("rate", rate * (1 + 0.02 * seed), "Hz", source="nest-kernel", population=pop)
     if invalid:
         rs.mark_cell("invalid", invalid)
@@ -128,12 +164,24 @@ def machine_a() -> tuple[list[ResultSet], dict]:
         for seed in (1, 2):
             sets.append(sim_cell("nest", threads, seed, rtf=6.0 / threads))
     sets.append(sim_cell("pynn-nest", 2, 1, rtf=4.0, invalid=PYNN_INVALID))
-    return sets, {"host": "laptop", "cpu_model": "AMD EPYC 7B13", "cpu_cores": "2", "gpu_model": "", "gpu_driver": ""}
+    return sets, {
+        "host": "laptop",
+        "cpu_model": "AMD EPYC 7B13",
+        "cpu_cores": "2",
+        "gpu_model": "",
+        "gpu_driver": "",
+    }
 
 
 def machine_b() -> tuple[list[ResultSet], dict]:
     sets = [ann_cell("digits", 0.0, 0.974, hardware="cuda", nvml=True)]
-    return sets, {"host": "gpunode", "cpu_model": "Intel Xeon 8468", "cpu_cores": "48", "gpu_model": "NVIDIA H100", "gpu_driver": "580"}
+    return sets, {
+        "host": "gpunode",
+        "cpu_model": "Intel Xeon 8468",
+        "cpu_cores": "48",
+        "gpu_model": "NVIDIA H100",
+        "gpu_driver": "580",
+    }
 
 
 def write_results(root: str | Path, machine=machine_a) -> Path:

@@ -68,11 +68,22 @@ def test_framework_comparison_values_sources_and_reasons(table):
 def test_energy_cell_lists_every_reason_when_nothing_is_available():
     rows = pd.DataFrame(
         [
-            dict(metric="energy_per_inference", source="rapl", variant="", status="unavailable", reason=NO_RAPL),
-            dict(metric="energy_per_inference", source="nvml", variant="", status="unavailable", reason="no GPU"),
+            dict(
+                metric="energy_per_inference", source="rapl", variant="", status="unavailable", reason=NO_RAPL
+            ),
+            dict(
+                metric="energy_per_inference",
+                source="nvml",
+                variant="",
+                status="unavailable",
+                reason="no GPU",
+            ),
         ]
     ).assign(value=float("nan"), ci_low=float("nan"), ci_high=float("nan"), n=1)
-    assert report.energy_cell(rows, "energy_per_inference", "cpu") == f"unavailable — rapl: {NO_RAPL}; nvml: no GPU"
+    assert (
+        report.energy_cell(rows, "energy_per_inference", "cpu")
+        == f"unavailable — rapl: {NO_RAPL}; nvml: no GPU"
+    )
 
 
 def test_measured_energy_preferred_over_estimate(combined):

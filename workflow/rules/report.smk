@@ -1,46 +1,20 @@
 # Aggregation and the report. The report pages only read metrics.csv / provenance.csv, so
 # re-rendering with unchanged results runs no upstream rule; `python -m spikemark.report`
 # does the same without Snakemake and combines several machines' results.
+from spikemark.report.render import workflow_parameters
+
 REPORT = "report"
-ML_FIGURES = ["fig_accuracy_vs_energy", "fig_accuracy_vs_timesteps", "fig_sparsity_sweep"]
+ML_FIGURES = [
+    "fig_accuracy_vs_energy",
+    "fig_accuracy_vs_timesteps",
+    "fig_sparsity_sweep",
+]
 ML_TABLES = ["table_framework_comparison", "table_conversion", "table_pruning"]
 SIM_FIGURES = ["fig_pd14_strong_scaling", "fig_pd14_rates"]
 SIM_TABLES = ["table_pd14", "table_pd14_rates"]
-TABLE_FORMATS = ["csv", "md", "tex"]
 
 
 report: "../report/workflow.rst"
-
-
-def report_outputs(names, exts):
-    return [results(f"{REPORT}/{name}.{ext}") for name in names for ext in exts]
-
-
-def report_parameters(wildcards, input):
-    """Papermill parameters shared by every page (the navigation lists every page)."""
-    from spikemark.report.render import pages
-
-    return {
-        "metrics": [str(Path(input.metrics).parent)],
-        "out_dir": results(REPORT),
-        "pages": pages(config["datasets"]),
-    }
-
-
-def figure(name, category):
-    return report(
-        results(f"{REPORT}/{name}.png"),
-        caption=f"../report/{name}.rst",
-        category=category,
-    )
-
-
-def table(name, category):
-    return report(
-        results(f"{REPORT}/{name}.csv"),
-        caption=f"../report/{name}.rst",
-        category=category,
-    )
 
 
 rule aggregate:
@@ -87,10 +61,9 @@ rule report_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        parameters=lambda wc, input: {
-            **report_parameters(wc, input),
-            "dataset": wc.dataset,
-        },
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics, results(REPORT), config["datasets"], dataset=wc.dataset
+        ),
     script:
         "../scripts/report.py"
 
@@ -103,10 +76,26 @@ rule report_simulation:
     output:
         executed=results(f"{REPORT}/executed/simulation.ipynb"),
         html=results(f"{REPORT}/simulation.html"),
-        figures=[figure(name, "Simulation track") for name in SIM_FIGURES],
-        pdfs=report_outputs(SIM_FIGURES, ["pdf"]),
-        tables=[table(name, "Simulation track") for name in SIM_TABLES],
-        formats=report_outputs(SIM_TABLES, ["md", "tex"]),
+        figures=[
+            report(
+                results(f"{REPORT}/{name}.png"),
+                caption=f"../report/{name}.rst",
+                category="Simulation track",
+            )
+            for name in SIM_FIGURES
+        ],
+        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=SIM_FIGURES),
+        tables=[
+            report(
+                results(f"{REPORT}/{name}.csv"),
+                caption=f"../report/{name}.rst",
+                category="Simulation track",
+            )
+            for name in SIM_TABLES
+        ],
+        formats=expand(
+            results(f"{REPORT}/{{name}}.{{ext}}"), name=SIM_TABLES, ext=["md", "tex"]
+        ),
     log:
         logs("report/simulation.log"),
     benchmark:
@@ -118,11 +107,13 @@ rule report_simulation:
         mem_mb=4000,
         runtime=30,
     params:
-        parameters=lambda wc, input: {
-            **report_parameters(wc, input),
-            "reference_dir": "",
-            "drive": config["simulation"]["drive"],
-        },
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics,
+            results(REPORT),
+            config["datasets"],
+            reference_dir="",
+            drive=config["simulation"]["drive"],
+        ),
     script:
         "../scripts/report.py"
 
@@ -139,10 +130,26 @@ rule report:
     output:
         executed=results(f"{REPORT}/executed/report.ipynb"),
         html=results(f"{REPORT}/index.html"),
-        figures=[figure(name, "ML track") for name in ML_FIGURES],
-        pdfs=report_outputs(ML_FIGURES, ["pdf"]),
-        tables=[table(name, "ML track") for name in ML_TABLES],
-        formats=report_outputs(ML_TABLES, ["md", "tex"]),
+        figures=[
+            report(
+                results(f"{REPORT}/{name}.png"),
+                caption=f"../report/{name}.rst",
+                category="ML track",
+            )
+            for name in ML_FIGURES
+        ],
+        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=ML_FIGURES),
+        tables=[
+            report(
+                results(f"{REPORT}/{name}.csv"),
+                caption=f"../report/{name}.rst",
+                category="ML track",
+            )
+            for name in ML_TABLES
+        ],
+        formats=expand(
+            results(f"{REPORT}/{{name}}.{{ext}}"), name=ML_TABLES, ext=["md", "tex"]
+        ),
     log:
         logs("report/index.log"),
     benchmark:
@@ -154,6 +161,8 @@ rule report:
         mem_mb=4000,
         runtime=30,
     params:
-        parameters=report_parameters,
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics, results(REPORT), config["datasets"]
+        ),
     script:
         "../scripts/report.py"

@@ -62,7 +62,9 @@ def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
     for ax, dataset in zip(axes.flat, datasets):
         sub = snn[snn["dataset"] == dataset].sort_values("T")
-        sub = sub.assign(series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + " " + sub["hardware"])
+        sub = sub.assign(
+            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + " " + sub["hardware"]
+        )
         sns.lineplot(data=sub, x="T", y="value", hue="series", marker="o", ax=ax, errorbar=None)
         _errorbars(ax, sub, "T")
         ann = acc[(acc["dataset"] == dataset) & (acc["method"] == "ann") & (acc["sparsity"] == 0)]
@@ -121,7 +123,9 @@ def accuracy_vs_energy(table: pd.DataFrame) -> plt.Figure:
             front = grp.sort_values("energy")
             ax.step(front["energy"], front["accuracy"], where="post", ls="--", lw=1, c="k", alpha=0.6)
             ax.scatter(front["energy"], front["accuracy"], marker="*", s=90, c="k", zorder=3)
-            ax.annotate(f"Pareto front ({source})", (front["energy"].iloc[0], front["accuracy"].iloc[0]), fontsize=7)
+            ax.annotate(
+                f"Pareto front ({source})", (front["energy"].iloc[0], front["accuracy"].iloc[0]), fontsize=7
+            )
         ax.set(xscale="log", title=dataset, xlabel="energy per inference (J)", ylabel="accuracy")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
@@ -152,7 +156,9 @@ def pd14_rates(rates: pd.DataFrame) -> plt.Figure:
     """Mean rate per population (mean over seeds, 95 % interval) against the reference."""
     if rates.empty:
         return empty_figure(tables.EMPTY_SIMULATION)
-    order = [p for p in ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I") if p in set(rates["population"])]
+    order = [
+        p for p in ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I") if p in set(rates["population"])
+    ]
     order += sorted(set(rates["population"]) - set(order))
     label = rates["framework"] + " " + rates["scale"]
     if "status" in rates:
@@ -173,7 +179,14 @@ def pd14_rates(rates: pd.DataFrame) -> plt.Figure:
     if "reference_pynest_hz" in rates:
         ref = rates.drop_duplicates("population")
         xs = [x[p] + len(names) * width for p in ref["population"]]
-        ax.bar(xs, ref["reference_pynest_hz"], width, color="lightgrey", edgecolor="k", label="reference (PyNEST, full scale)")
+        ax.bar(
+            xs,
+            ref["reference_pynest_hz"],
+            width,
+            color="lightgrey",
+            edgecolor="k",
+            label="reference (PyNEST, full scale)",
+        )
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(order))], order)
     ax.set(ylabel="mean rate (Hz)", xlabel="population")
     ax.legend(fontsize=7)

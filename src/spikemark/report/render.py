@@ -32,7 +32,9 @@ def navigation(nav: Sequence[dict[str, str]], current: str = "") -> str:
     return " · ".join(links)
 
 
-def render_notebook(notebook: str | Path, executed: str | Path, html: str | Path, *, parameters: dict[str, Any]) -> None:
+def render_notebook(
+    notebook: str | Path, executed: str | Path, html: str | Path, *, parameters: dict[str, Any]
+) -> None:
     """Execute ``notebook`` with papermill and render it to HTML with code hidden.
 
     The kernel imports this package from the same source tree as the caller.
@@ -104,5 +106,19 @@ def render_site(
         out / SIMULATION,
         parameters={**common, "reference_dir": str(reference_dir or ""), "drive": drive},
     )
-    render_notebook(notebooks / "report.ipynb", out / "executed" / "report.ipynb", out / INDEX, parameters=common)
+    render_notebook(
+        notebooks / "report.ipynb", out / "executed" / "report.ipynb", out / INDEX, parameters=common
+    )
     return [*done, out / SIMULATION, out / INDEX]
+
+
+def workflow_parameters(
+    metrics: str | Path, out_dir: str | Path, datasets: Sequence[str], **extra: Any
+) -> dict:
+    """Papermill parameters of a page rendered by a Snakemake rule (one results set)."""
+    return {
+        "metrics": [str(Path(metrics).parent)],
+        "out_dir": str(out_dir),
+        "pages": pages(datasets),
+        **extra,
+    }

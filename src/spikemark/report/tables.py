@@ -43,6 +43,7 @@ SIM_ENERGY_METRICS = ("e_syn", "energy_per_synaptic_event", "energy_per_synop")
 PHASES = ("time_create", "time_connect", "time_presimulate", "time_simulate")
 EMPTY_SIMULATION = "no simulation results in this results set"
 EMPTY_ML = "no ML results in this results set"
+NOT_RECORDED = "not recorded (no energy row)"
 
 
 # ---------------------------------------------------------------- loading and combining
@@ -109,9 +110,7 @@ def load_results(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
     if not frames:
         return _typed(pd.DataFrame(columns=[*COLUMNS, *PROVENANCE_COLUMNS, "results_set", "platform"]))
     table = pd.concat(frames, ignore_index=True)
-    table["platform"] = [
-        platform_label(*r) for r in table[list(PROVENANCE_COLUMNS)].itertuples(index=False)
-    ]
+    table["platform"] = [platform_label(*r) for r in table[list(PROVENANCE_COLUMNS)].itertuples(index=False)]
     return table
 
 
@@ -199,7 +198,7 @@ def energy_cell(rows: pd.DataFrame, metric: str, hardware: str) -> str:
     """An energy cell: the preferred ok value with its source, else every reason why not."""
     cand = total_energy_rows(rows[rows["metric"] == metric])
     if cand.empty:
-        return ""
+        return NOT_RECORDED
     prefer = ENERGY_PREFERENCE.get(hardware, ENERGY_PREFERENCE["cpu"])
     best = _pick(cand, metric, prefer + CONVENTIONS)
     # estimate-ops variants name their convention: prefer NeuroBench's
@@ -367,7 +366,9 @@ def _edp_pair(ann: pd.DataFrame, snn: pd.DataFrame, hardware: str) -> tuple[str,
             ratio = rs["value"] / ra["value"] if ra["value"] else math.nan
             return fmt_row(ra), fmt_row(rs), f"×{ratio:.3g}", source_label(rs)
     why = "; ".join(
-        f"{r.source}: {r.reason}" for r in pd.concat([a, s]).drop_duplicates("source").itertuples() if r.reason
+        f"{r.source}: {r.reason}"
+        for r in pd.concat([a, s]).drop_duplicates("source").itertuples()
+        if r.reason
     )
     return fmt_row(_pick(a, "edp", prefer)), fmt_row(_pick(s, "edp", prefer)), "", "no common source — " + why
 
@@ -460,7 +461,9 @@ def pruning_table(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
     out = []
     dense: dict[tuple, float] = {}
     group = [k for k in _keys(table, ML_KEYS) if k != "sparsity"]
-    cells = sorted(_ml_cells(table, dataset), key=lambda kr: (*[kr[0][k] for k in group], float(kr[0]["sparsity"])))
+    cells = sorted(
+        _ml_cells(table, dataset), key=lambda kr: (*[kr[0][k] for k in group], float(kr[0]["sparsity"]))
+    )
     for key, rows in cells:
         status, reason = _cell_mark(rows)
         t = _largest_t(rows)
@@ -705,7 +708,9 @@ def population_rates(table: pd.DataFrame, reference: pd.DataFrame | None = None)
 
     for key, rows in rates.groupby(keys, sort=True):
         s = mean_ci(rows["value"].tolist())
-        out.append({**dict(zip(keys, key)), "rate_hz": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
+        out.append(
+            {**dict(zip(keys, key)), "rate_hz": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}
+        )
     frame = pd.DataFrame(out, columns=[*keys, "rate_hz", "ci_low", "ci_high", "n"])
     marks = sim[sim["metric"] == CELL_METRIC]
     worst = {}
@@ -714,7 +719,10 @@ def population_rates(table: pd.DataFrame, reference: pd.DataFrame | None = None)
     frame["status"] = [worst.get(tuple(r[:-1]), "ok") for r in frame[keys].itertuples(index=False)]
     if reference is not None and len(reference):
         ref = reference.rename(
-            columns={"mean_rate_hz_pynest": "reference_pynest_hz", "mean_rate_hz_pynn_example": "reference_pynn_hz"}
+            columns={
+                "mean_rate_hz_pynest": "reference_pynest_hz",
+                "mean_rate_hz_pynn_example": "reference_pynn_hz",
+            }
         )[["population", "reference_pynest_hz", "reference_pynn_hz"]]
         frame = frame.merge(ref, on="population", how="left")
     return frame
@@ -725,7 +733,9 @@ def rates_table(rates: pd.DataFrame) -> pd.DataFrame:
     if rates.empty:
         return pd.DataFrame(columns=["framework", "scale", "population", "rate (Hz)"])
     out = rates.copy()
-    out["rate (Hz)"] = [fmt_stat(*r) for r in out[["rate_hz", "ci_low", "ci_high", "n"]].itertuples(index=False)]
+    out["rate (Hz)"] = [
+        fmt_stat(*r) for r in out[["rate_hz", "ci_low", "ci_high", "n"]].itertuples(index=False)
+    ]
     keep = [c for c in out if c not in ("rate_hz", "ci_low", "ci_high", "n")]
     return out[keep]
 
@@ -767,7 +777,8 @@ def html_table(frame: pd.DataFrame, empty: str = "(no rows)"):
 
     if frame.empty:
         return HTML(f"<p><em>{empty}</em></p>")
-    return HTML(frame.to_html(index=False, classes="spikemark", border=0, escape=True))
+    html = frame.to_html(index=False, classes="spikemark", border=0, escape=True)
+    return HTML(f'<div style="overflow-x:auto">{html}</div>')
 
 
 def publish_table(frame: pd.DataFrame, out_dir: str | Path, name: str, empty: str = "(no rows)"):
