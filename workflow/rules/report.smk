@@ -1,3 +1,22 @@
+# Aggregation and the report. The report pages only read metrics.csv / provenance.csv, so
+# re-rendering with unchanged results runs no upstream rule; `python -m spikemark.report`
+# does the same without Snakemake and combines several machines' results.
+from spikemark.report.render import workflow_parameters
+
+REPORT = "report"
+ML_FIGURES = [
+    "fig_accuracy_vs_energy",
+    "fig_accuracy_vs_timesteps",
+    "fig_sparsity_sweep",
+]
+ML_TABLES = ["table_framework_comparison", "table_conversion", "table_pruning"]
+SIM_FIGURES = ["fig_pd14_strong_scaling", "fig_pd14_rates"]
+SIM_TABLES = ["table_pd14", "table_pd14_rates"]
+
+
+report: "../report/workflow.rst"
+
+
 rule aggregate:
     input:
         fragments=all_metric_fragments(),
@@ -23,17 +42,18 @@ rule aggregate:
         "../scripts/aggregate.py"
 
 
-rule report:
+rule report_dataset:
     input:
-        notebook="notebooks/report.ipynb",
+        notebook="notebooks/dataset.ipynb",
         metrics=results("metrics.csv"),
+        provenance=results("provenance.csv"),
     output:
-        executed=results("report/report.ipynb"),
-        html=results("report/index.html"),
+        executed=results(f"{REPORT}/executed/dataset_{{dataset}}.ipynb"),
+        html=results(f"{REPORT}/dataset_{{dataset}}.html"),
     log:
-        logs("report.log"),
+        logs("report/dataset_{dataset}.log"),
     benchmark:
-        benchmarks("report.tsv")
+        benchmarks("report/dataset_{dataset}.tsv")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -41,9 +61,108 @@ rule report:
         mem_mb=4000,
         runtime=30,
     params:
-        parameters=lambda wc, input: {
-            "metrics_csv": input.metrics,
-            "out_dir": results("report"),
-        },
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics, results(REPORT), config["datasets"], dataset=wc.dataset
+        ),
+    script:
+        "../scripts/report.py"
+
+
+rule report_simulation:
+    input:
+        notebook="notebooks/simulation.ipynb",
+        metrics=results("metrics.csv"),
+        provenance=results("provenance.csv"),
+    output:
+        executed=results(f"{REPORT}/executed/simulation.ipynb"),
+        html=results(f"{REPORT}/simulation.html"),
+        figures=[
+            report(
+                results(f"{REPORT}/{name}.png"),
+                caption=f"../report/{name}.rst",
+                category="Simulation track",
+            )
+            for name in SIM_FIGURES
+        ],
+        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=SIM_FIGURES),
+        tables=[
+            report(
+                results(f"{REPORT}/{name}.csv"),
+                caption=f"../report/{name}.rst",
+                category="Simulation track",
+            )
+            for name in SIM_TABLES
+        ],
+        formats=expand(
+            results(f"{REPORT}/{{name}}.{{ext}}"), name=SIM_TABLES, ext=["md", "tex"]
+        ),
+    log:
+        logs("report/simulation.log"),
+    benchmark:
+        benchmarks("report/simulation.tsv")
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics,
+            results(REPORT),
+            config["datasets"],
+            reference_dir="",
+            drive=config["simulation"]["drive"],
+        ),
+    script:
+        "../scripts/report.py"
+
+
+rule report:
+    input:
+        notebook="notebooks/report.ipynb",
+        metrics=results("metrics.csv"),
+        provenance=results("provenance.csv"),
+        pages=expand(
+            results(f"{REPORT}/dataset_{{dataset}}.html"), dataset=config["datasets"]
+        ),
+        simulation=results(f"{REPORT}/simulation.html"),
+    output:
+        executed=results(f"{REPORT}/executed/report.ipynb"),
+        html=results(f"{REPORT}/index.html"),
+        figures=[
+            report(
+                results(f"{REPORT}/{name}.png"),
+                caption=f"../report/{name}.rst",
+                category="ML track",
+            )
+            for name in ML_FIGURES
+        ],
+        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=ML_FIGURES),
+        tables=[
+            report(
+                results(f"{REPORT}/{name}.csv"),
+                caption=f"../report/{name}.rst",
+                category="ML track",
+            )
+            for name in ML_TABLES
+        ],
+        formats=expand(
+            results(f"{REPORT}/{{name}}.{{ext}}"), name=ML_TABLES, ext=["md", "tex"]
+        ),
+    log:
+        logs("report/index.log"),
+    benchmark:
+        benchmarks("report/index.tsv")
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        parameters=lambda wc, input: workflow_parameters(
+            input.metrics, results(REPORT), config["datasets"]
+        ),
     script:
         "../scripts/report.py"

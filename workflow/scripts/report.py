@@ -1,4 +1,4 @@
-# Snakemake job script: execute the report notebook (papermill) and render it to HTML.
+# Snakemake job script: execute one report notebook (papermill) and render it to HTML.
 import sys
 from pathlib import Path
 

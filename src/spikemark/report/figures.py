@@ -1,0 +1,215 @@
+"""The report's figures. Each function returns a matplotlib Figure and never fails on an
+empty results set: it then draws a figure that says what is missing (so every named
+output exists and a reader sees why it is empty)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import pandas as pd
+import seaborn as sns
+
+from spikemark.report import tables
+
+PHASE_LABELS = {
+    "time_create": "create",
+    "time_connect": "connect",
+    "time_presimulate": "presimulate",
+    "time_simulate": "simulate",
+}
+
+
+def empty_figure(message: str) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    return fig
+
+
+def save(fig: plt.Figure, out_dir: str | Path, name: str) -> list[Path]:
+    """PNG (150 dpi) and PDF."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    return paths
+
+
+def _errorbars(ax, frame: pd.DataFrame, x: str, y: str = "value") -> None:
+    have = frame.dropna(subset=["ci_low", "ci_high"])
+    if len(have):
+        ax.errorbar(
+            have[x],
+            have[y],
+            yerr=[have[y] - have["ci_low"], have["ci_high"] - have[y]],
+            fmt="none",
+            ecolor="grey",
+            elinewidth=0.8,
+            capsize=2,
+        )
+
+
+def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
+    """Converted / surrogate SNN accuracy against T (Wilson intervals); the ANN as a dashed line."""
+    acc = tables.accuracy_by_timesteps(table)
+    snn = acc[acc["T"].notna()]
+    if snn.empty:
+        return empty_figure("no SNN accuracy against time steps in this results set")
+    datasets = sorted(snn["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
+    for ax, dataset in zip(axes.flat, datasets):
+        sub = snn[snn["dataset"] == dataset].sort_values("T")
+        sub = sub.assign(
+            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + " " + sub["hardware"]
+        )
+        sns.lineplot(data=sub, x="T", y="value", hue="series", marker="o", ax=ax, errorbar=None)
+        _errorbars(ax, sub, "T")
+        ann = acc[(acc["dataset"] == dataset) & (acc["method"] == "ann") & (acc["sparsity"] == 0)]
+        for value in ann["value"]:
+            ax.axhline(value, ls="--", c="grey", lw=1, label="ANN (dense)")
+        ax.set(xscale="log", title=dataset, xlabel="time steps T", ylabel="accuracy")
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def sparsity_sweep(table: pd.DataFrame) -> plt.Figure:
+    """Accuracy against sparsity (largest T), one line per method / framework / hardware."""
+    acc = tables.accuracy_by_timesteps(table)
+    if acc.empty:
+        return empty_figure(tables.EMPTY_ML)
+    keys = ["dataset", "method", "framework", "hardware", "sparsity", "seed"]
+    largest = acc.groupby(keys, dropna=False)["T"].transform("max")
+    head = acc[acc["T"].isna() | (acc["T"] == largest)]
+    datasets = sorted(head["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
+    for ax, dataset in zip(axes.flat, datasets):
+        sub = head[head["dataset"] == dataset].sort_values("sparsity")
+        sub = sub.assign(series=sub["method"] + " / " + sub["framework"] + " / " + sub["hardware"])
+        sns.lineplot(data=sub, x="sparsity", y="value", hue="series", marker="o", ax=ax, errorbar=None)
+        _errorbars(ax, sub, "sparsity")
+        ax.set(title=dataset, xlabel="sparsity (fraction of weights pruned)", ylabel="accuracy")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_energy(table: pd.DataFrame) -> plt.Figure:
+    """Accuracy against energy per inference; filled markers are meter readings, hollow ones
+    estimates; the Pareto front (per dataset and energy source) is drawn as a step line."""
+    pts = tables.accuracy_energy_points(table)
+    if pts.empty:
+        return empty_figure("no energy per inference (measured or estimated) in this results set")
+    datasets = sorted(pts["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.5), squeeze=False)
+    palette = dict(zip(sorted(pts["method"].unique()), sns.color_palette(n_colors=pts["method"].nunique())))
+    for ax, dataset in zip(axes.flat, datasets):
+        sub = pts[pts["dataset"] == dataset]
+        for (method, estimate), grp in sub.groupby(["method", "estimate"]):
+            colour = palette[method]
+            ax.scatter(
+                grp["energy"],
+                grp["accuracy"],
+                facecolors="none" if estimate else colour,
+                edgecolors=colour,
+                label=f"{method} ({'estimate' if estimate else 'measured'})",
+            )
+        for source, grp in sub[sub["pareto"]].groupby("energy_source"):
+            front = grp.sort_values("energy")
+            ax.step(front["energy"], front["accuracy"], where="post", ls="--", lw=1, c="k", alpha=0.6)
+            ax.scatter(front["energy"], front["accuracy"], marker="*", s=90, c="k", zorder=3)
+            ax.annotate(
+                f"Pareto front ({source})", (front["energy"].iloc[0], front["accuracy"].iloc[0]), fontsize=7
+            )
+        ax.set(xscale="log", title=dataset, xlabel="energy per inference (J)", ylabel="accuracy")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
+    """Phase times (mean over seeds) stacked per thread count, one panel per framework and scale."""
+    phases = tables.phase_times(table)
+    if phases.empty:
+        return empty_figure(tables.EMPTY_SIMULATION)
+    panels = sorted(phases.groupby(["framework", "scale"]).groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False, sharey=True)
+    for ax, (framework, scale) in zip(axes.flat, panels):
+        sub = phases[(phases["framework"] == framework) & (phases["scale"] == scale)]
+        wide = sub.pivot_table(index="threads", columns="phase", values="seconds", aggfunc="mean")
+        wide = wide[[p for p in tables.PHASES if p in wide]].rename(columns=PHASE_LABELS)
+        wide.index = wide.index.map(lambda t: f"{t:g}")
+        wide.plot.bar(stacked=True, ax=ax, rot=0)
+        ax.set(title=f"{framework} {scale}", xlabel="threads", ylabel="wall time (s)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def pd14_rates(rates: pd.DataFrame) -> plt.Figure:
+    """Mean rate per population (mean over seeds, 95 % interval) against the reference."""
+    if rates.empty:
+        return empty_figure(tables.EMPTY_SIMULATION)
+    order = [
+        p for p in ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I") if p in set(rates["population"])
+    ]
+    order += sorted(set(rates["population"]) - set(order))
+    label = rates["framework"] + " " + rates["scale"]
+    if "status" in rates:
+        label = label + rates["status"].map(lambda s: "" if s == "ok" else f" ({s})")
+    series = rates.assign(series=label)
+    names = sorted(series["series"].unique())
+    width = 0.8 / (len(names) + 1)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = {p: i for i, p in enumerate(order)}
+    for k, name in enumerate(names):
+        sub = series[series["series"] == name]
+        xs = [x[p] + k * width for p in sub["population"]]
+        err = [
+            (sub["rate_hz"] - sub["ci_low"]).fillna(0).clip(lower=0),
+            (sub["ci_high"] - sub["rate_hz"]).fillna(0).clip(lower=0),
+        ]
+        ax.bar(xs, sub["rate_hz"], width, yerr=err, capsize=2, label=name)
+    if "reference_pynest_hz" in rates:
+        ref = rates.drop_duplicates("population")
+        xs = [x[p] + len(names) * width for p in ref["population"]]
+        ax.bar(
+            xs,
+            ref["reference_pynest_hz"],
+            width,
+            color="lightgrey",
+            edgecolor="k",
+            label="reference (PyNEST, full scale)",
+        )
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(order))], order)
+    ax.set(ylabel="mean rate (Hz)", xlabel="population")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def figure_image(fig: plt.Figure):
+    """The figure as an embedded PNG (IPython Image) and closed."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return Image(data=buf.getvalue())
+
+
+def publish(fig: plt.Figure, out_dir: str | Path, name: str):
+    """Save a named figure (PNG and PDF) and return it as an embedded PNG for the page."""
+    from IPython.display import Image
+
+    paths = save(fig, out_dir, name)
+    plt.close(fig)
+    return Image(filename=str(paths[0]))

@@ -1,0 +1,191 @@
+"""The report's tables against a fixture results set: values, intervals, N, sources, reasons."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, machine_b, write_results
+from spikemark import report
+from spikemark.report import tables
+
+REFERENCE = report.reference_dir()
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    return write_results(root / "a"), write_results(root / "b", machine_b)
+
+
+@pytest.fixture(scope="module")
+def table(sets):
+    return report.load_results([sets[0]])
+
+
+@pytest.fixture(scope="module")
+def combined(sets):
+    return report.load_results(list(sets))
+
+
+def _row(frame: pd.DataFrame, **where) -> pd.Series:
+    sel = frame
+    for k, v in where.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, (where, sel)
+    return sel.iloc[0]
+
+
+def test_fmt_stat_shows_value_interval_and_n():
+    assert report.fmt_stat(0.975, 0.955, 0.985, 450) == "0.975 [0.955, 0.985] (n=450)"
+    assert report.fmt_stat(4810, float("nan"), float("nan"), 1) == "4.81e+03"
+    assert report.fmt_stat(float("nan"), 0, 1, 3) == ""
+
+
+def test_framework_comparison_values_sources_and_reasons(table):
+    comp = report.framework_comparison(table)
+    assert "platform" not in comp  # one machine: no platform column
+    ann = _row(comp, dataset="digits", method="ann", sparsity="0", hardware="cpu")
+    assert ann["accuracy"] == "0.975 [0.955, 0.985] (n=450)"
+    assert ann["latency batch 1 (s)"] == "0.00012 [0.00011, 0.00014] (n=5)"
+    energy = ann["energy / inference (J)"]
+    assert energy.startswith("2.15e-08 [2.11e-08, 2.19e-08] (n=3)")
+    assert "estimate-ops (estimate" in energy and "no meter here" in energy
+    snn = _row(comp, dataset="digits", method="ann2snn", sparsity="0", hardware="cpu")
+    assert snn["T"] == "16"  # headline at the largest T
+    assert snn["accuracy"] == "0.962 [0.932, 0.982] (n=450)"
+    assert snn["effective ACs / sample"] == "4e+03 (neurobench-convention)"
+    skipped = _row(comp, dataset="digits", method="ann2snn", hardware="cuda")
+    assert (skipped["status"], skipped["reason"]) == ("skipped", CUDA_SKIP)
+    failed = _row(comp, dataset="randman", method="ann2snn", sparsity="0.5")
+    assert (failed["status"], failed["reason"]) == ("failed", FAILED)
+    invalid = _row(comp, dataset="digits", method="surrogate")
+    assert (invalid["status"], invalid["reason"]) == ("invalid", INVALID)
+    assert invalid["accuracy"].startswith("0.55 [")  # shown, flagged, not dropped
+    assert len(comp) == 9  # every cell, whatever its status
+
+
+def test_energy_cell_lists_every_reason_when_nothing_is_available():
+    rows = pd.DataFrame(
+        [
+            dict(
+                metric="energy_per_inference", source="rapl", variant="", status="unavailable", reason=NO_RAPL
+            ),
+            dict(
+                metric="energy_per_inference",
+                source="nvml",
+                variant="",
+                status="unavailable",
+                reason="no GPU",
+            ),
+        ]
+    ).assign(value=float("nan"), ci_low=float("nan"), ci_high=float("nan"), n=1)
+    assert (
+        report.energy_cell(rows, "energy_per_inference", "cpu")
+        == f"unavailable — rapl: {NO_RAPL}; nvml: no GPU"
+    )
+
+
+def test_measured_energy_preferred_over_estimate(combined):
+    comp = report.framework_comparison(combined)
+    gpu = _row(comp, hardware="cuda", method="ann")
+    assert gpu["platform"] == "gpunode (Intel Xeon 8468; NVIDIA H100)"
+    assert gpu["energy / inference (J)"] == "2.5e-05 [2.4e-05, 2.7e-05] (n=5) · nvml"
+
+
+def test_conversion_table_penalty_and_edp_change(table):
+    conv = report.conversion_table(table)
+    t4 = _row(conv, dataset="digits", sparsity="0", hardware="cpu", T="4")
+    assert t4["ANN accuracy"] == "0.975 [0.955, 0.985] (n=450)"
+    assert t4["SNN accuracy"] == "0.812 [0.782, 0.832] (n=450)"
+    assert t4["accuracy penalty (points)"] == "+16.30"
+    # EDP: SNN 1e-9*4 J × 4e-4 s against ANN 2.15e-8 J × 1.2e-4 s, both estimate-ops
+    assert t4["EDP change (SNN/ANN)"] == f"×{(4e-9 * 4e-4) / (2.15e-8 * 1.2e-4):.3g}"
+    assert "estimate" in t4["EDP source"]
+    t16 = _row(conv, dataset="digits", sparsity="0", hardware="cpu", T="16")
+    assert t16["accuracy penalty (points)"] == "+1.30"
+    skipped = _row(conv, hardware="cuda")
+    assert (skipped["status"], skipped["reason"]) == ("skipped", CUDA_SKIP)
+    failed = _row(conv, dataset="randman", sparsity="0.5")
+    assert failed["status"] == "failed"
+
+
+def test_pruning_table_change_against_dense(table):
+    prun = report.pruning_table(table)
+    half = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5")
+    assert half["accuracy change vs dense (points)"] == "-1.10"
+    assert half["connection sparsity"] == "0.5"
+    assert half["footprint (bytes)"] == "1.92e+04"
+
+
+def test_pareto_front():
+    assert report.pareto_front([1, 2, 3, 2], [0.5, 0.9, 0.8, 0.6]) == [True, True, False, False]
+
+
+def test_accuracy_energy_points_skip_invalid_and_mark_front(table):
+    pts = report.accuracy_energy_points(table)
+    assert "surrogate" not in set(pts["method"])  # invalid: not ranked
+    assert pts["estimate"].all()
+    digits = pts[pts["dataset"] == "digits"]
+    front = digits[digits["pareto"]]
+    assert set(zip(front["method"], front["T"].fillna(0))) == {("ann", 0), ("ann2snn", 4.0)} | {("ann", 0)}
+    assert len(front) == 3  # ANN dense, ANN s=0.5, SNN T=4
+
+
+def test_pd14_table_ours_beside_published(table):
+    published = pd.read_csv(REFERENCE / "pd14_published.csv", dtype=str, keep_default_na=False)
+    pd14 = report.pd14_table(table, published, drive="poisson")
+    ours = pd14[pd14["kind"] == "this work"]
+    one = _row(ours, simulator="nest", threads="1")
+    assert one["RTF"] == "6 [6, 6] (n=2)"
+    assert one["scale"] == "N0.2_K0.2 (downscaled)" and one["drive"] == "poisson"
+    assert one["E_syn (µJ)"].startswith("2.01 [") and "(n=2)" in one["E_syn (µJ)"]
+    assert "estimate-tdp (estimate)" in one["E_syn (µJ)"]
+    assert one["energy covers"] == tables.ENERGY_COVERS["estimate-tdp"]
+    assert one["time_connect (s)"].startswith("4.01 [")
+    bad = _row(ours, simulator="pynn-nest")
+    assert bad["status"] == "invalid" and PYNN_INVALID in bad["reason"]
+    pub = pd14[pd14["kind"] == "published"]
+    assert len(pub) == len(published)
+    kn = _row(pub, reference="Knight and Nowotny (2018) [KN18]")
+    assert (kn["RTF"], kn["E_syn (µJ)"], kn["drive"]) == ("1.838", "0.47", "Poisson")
+    assert kn["energy covers"].startswith("whole machine at the power outlet")
+    assert _row(pub, reference="Knight et al. (2021) [Kni+21]")["E_syn (µJ)"] == "not published"
+
+
+def test_population_rates_against_reference(table):
+    ref = pd.read_csv(REFERENCE / "pd14_rates.csv")
+    rates = report.population_rates(table, ref)
+    l4e = _row(rates, framework="nest", population="L4E")
+    assert l4e["n"] == 4 and l4e["reference_pynest_hz"] == pytest.approx(4.414)
+    assert l4e["rate_hz"] == pytest.approx(4.4 * 1.03)
+    assert _row(rates, framework="pynn-nest", population="L4E")["status"] == "invalid"
+
+
+def test_empty_results_render_empty_tables(tmp_path):
+    (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
+    empty = report.load_results([tmp_path])
+    assert report.framework_comparison(empty).empty
+    assert report.conversion_table(empty).empty
+    assert report.pd14_table(empty).empty
+    assert report.population_rates(empty).empty
+    assert report.accuracy_energy_points(empty).empty
+    from spikemark.report import figures
+
+    for fig in (figures.accuracy_vs_energy(empty), figures.pd14_strong_scaling(empty)):
+        assert fig.axes  # a placeholder that says what is missing
+
+
+def test_combined_platforms_from_provenance(combined):
+    plats = report.platforms(combined)
+    assert list(plats["host"]) == ["gpunode", "laptop"]
+    assert set(plats["gpu_model"]) == {"NVIDIA H100", ""}
+    assert "platform" in report.conversion_table(combined)
+
+
+def test_write_table_three_formats(table, tmp_path):
+    paths = report.write_table(report.conversion_table(table), tmp_path, "table_conversion")
+    assert [p.suffix for p in paths] == [".csv", ".md", ".tex"]
+    assert "+16.30" in paths[1].read_text()
+    assert "\\begin{tabular}" in paths[2].read_text()
+    assert pd.read_csv(paths[0], dtype=str)["status"].tolist().count("skipped") == 1
