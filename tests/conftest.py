@@ -28,7 +28,7 @@ def snakemake_bin() -> str:
     return str(candidate) if candidate.exists() else shutil.which("snakemake")
 
 
-def run_snakemake(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def run_snakemake(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run the real snakemake CLI from the repository root."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(

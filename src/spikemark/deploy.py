@@ -7,13 +7,17 @@ import json
 import logging
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+from spikemark import hardware
 
-from spikemark import datasets, frameworks, hardware
-from spikemark.models import Classifier, load_checkpoint
-from spikemark.train import batches, to_tensors
+if TYPE_CHECKING:
+    import torch
+
+    from spikemark.models import Classifier
+
+# torch, the frameworks and the data are imported inside the functions that use them: a
+# cell skipped for lack of hardware then finishes without paying their start-up.
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,10 @@ def evaluation_timesteps(classifier: Classifier, conversion_timesteps: list[int]
 
 
 def scores_on(classifier: Classifier, x: torch.Tensor, y: torch.Tensor, timesteps: int | None) -> torch.Tensor:
+    import torch
+
+    from spikemark.train import batches
+
     with torch.no_grad():
         return torch.cat([classifier.scores(xb, timesteps).float().cpu() for xb, _ in batches(x, y, 256)])
 
@@ -60,13 +68,17 @@ def deploy(
 ) -> dict[str, Any]:
     """Writes the deployment record (status ok / invalid / skipped) and returns it."""
     target = hardware.get(hardware_name)
-    runtime = frameworks.get(framework)
     base = {"framework": framework, "hardware": hardware_name, "host": socket.gethostname()}
     reason = target.unavailable_reason()
     if reason:
         result = {**base, "status": "skipped", "reason": reason}
         write_record(record, result)
         return result
+    from spikemark import datasets, frameworks
+    from spikemark.models import load_checkpoint
+    from spikemark.train import to_tensors
+
+    runtime = frameworks.get(framework)
     source = load_checkpoint(model, "cpu")
     reason = runtime.unsupported_reason(source.kind)
     if reason:

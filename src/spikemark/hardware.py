@@ -3,11 +3,14 @@ that runs the job, never when the DAG is built."""
 
 from __future__ import annotations
 
+import os
 import socket
 
-import torch
-
 from spikemark.registry import lookup
+
+#: Files the NVIDIA driver creates; without them there is no CUDA device to find, and the
+#: check needs no torch import (a skipped cell then costs no framework start-up).
+NVIDIA_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl")
 
 
 class Cpu:
@@ -26,11 +29,18 @@ class Cuda:
     device = "cuda"
 
     def unavailable_reason(self) -> str | None:
+        host = socket.gethostname()
+        if not any(os.path.exists(f) for f in NVIDIA_DRIVER_FILES):
+            return f"no CUDA device on host {host} (no NVIDIA driver: {', '.join(NVIDIA_DRIVER_FILES)} absent)"
+        import torch
+
         if not torch.cuda.is_available():
-            return f"no CUDA device on host {socket.gethostname()} (torch.cuda.is_available() is False)"
+            return f"no CUDA device on host {host} (torch.cuda.is_available() is False)"
         return None
 
     def synchronize(self) -> None:
+        import torch
+
         torch.cuda.synchronize()
 
 

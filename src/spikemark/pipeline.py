@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -113,9 +114,14 @@ def _tombstone_run_id(outputs: dict[str, str]) -> str | None:
 
 
 def _limit_torch_threads(threads: int) -> None:
-    """Give torch exactly the job's threads (the scheduler counted on that many cores)."""
-    try:
-        import torch
-    except ImportError:  # the report env has no torch: nothing to limit
-        return
-    torch.set_num_threads(max(1, threads))
+    """Give torch exactly the job's threads (the scheduler counted on that many cores).
+
+    Through the environment, read when torch is first imported (stages import it lazily),
+    and directly if it is already loaded.
+    """
+    threads = max(1, threads)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)

@@ -98,9 +98,12 @@ def gpu_info() -> dict[str, Any]:
     lists every GPU NVML sees, so a node's other GPUs are on record too.
     """
     info: dict[str, Any] = {"gpu_model": "", "gpu_driver": "", "gpu_count": 0, "gpus": "", "cuda_runtime": ""}
+    # Only a run that used torch asks torch (importing it costs seconds); NVML below still
+    # names the node's GPUs for the others.
+    torch = sys.modules.get("torch")
     try:
-        import torch
-
+        if torch is None:
+            raise ImportError("torch not used by this run")
         info["cuda_runtime"] = torch.version.cuda or ""
         if torch.cuda.is_available():
             info["gpu_model"] = torch.cuda.get_device_name(0)

@@ -9,16 +9,13 @@ reason otherwise). Static metrics (parameters, footprint, connection sparsity) o
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spikemark import datasets, frameworks, hardware
-from spikemark.deploy import evaluation_timesteps, read_record
-from spikemark.measure.energy import add_energy_rows, measure_energy
-from spikemark.measure.neuro import add_metric_rows, static_metrics, workload_metrics
-from spikemark.measure.timing import add_timing_rows, latency, throughput
-from spikemark.models import Classifier
+from spikemark.deploy import read_record
 from spikemark.results import ResultSet
-from spikemark.train import batches, to_tensors
+
+if TYPE_CHECKING:
+    from spikemark.models import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +29,11 @@ def metric_convention(classifier: Classifier) -> str:
 
 
 def measure_timestep(rs: ResultSet, classifier: Classifier, x, y, t: int | None, cfg: dict, device: str, static: dict) -> None:
+    from spikemark.measure.energy import add_energy_rows, measure_energy
+    from spikemark.measure.neuro import add_metric_rows, workload_metrics
+    from spikemark.measure.timing import add_timing_rows, latency, throughput
+    from spikemark.train import batches
+
     def forward(inputs):
         return classifier.scores(inputs, t)
 
@@ -82,6 +84,18 @@ def measure(
         rs.mark_cell("invalid", record["reason"])
         rs.write_csv(metrics)
         return rs
+    measure_deployed(rs, dataset, model, coords=coords, measure_cfg=measure_cfg, conversion_timesteps=conversion_timesteps)
+    rs.write_csv(metrics)
+    return rs
+
+
+def measure_deployed(rs: ResultSet, dataset: str, model: str, *, coords: dict, measure_cfg: dict, conversion_timesteps: list[int]) -> None:
+    """All rows of a cell whose deployment succeeded (heavy imports start here)."""
+    from spikemark import datasets, frameworks, hardware
+    from spikemark.deploy import evaluation_timesteps
+    from spikemark.measure.neuro import static_metrics
+    from spikemark.train import to_tensors
+
     target = hardware.get(coords["hardware"])
     classifier = frameworks.get(coords["framework"]).load(model, target.device)
     x, y = to_tensors(datasets.load(dataset), "test", target.device)
@@ -90,5 +104,3 @@ def measure(
         measure_timestep(rs, classifier, x, y, t, measure_cfg, target.device, static)
         static = {}  # static metrics do not depend on T: one row each
         log.info("measured T=%s", t)
-    rs.write_csv(metrics)
-    return rs
