@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "mpi_ranks": [1],
     "tdp_watts_per_core": None,
     "reference_dir": None,
+    "pynn_stock_bookkeeping": False,
     "validation": {
         "reference_framework": "nest",
         "reference_seeds": [1001, 1002, 1003],
@@ -93,6 +94,7 @@ def cell_config(
         seed=int(seed),
         threads=int(threads),
         record_spikes=record_spikes,
+        extra={"pynn_stock_bookkeeping": bool(s["pynn_stock_bookkeeping"])},
     )
 
 
