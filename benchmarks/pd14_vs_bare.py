@@ -43,7 +43,7 @@ def bare(scale: float, seed: int, threads: int, t_presim: float, t_sim: float) -
     nest.ResetKernel()
     nest.SetKernelStatus({"local_num_threads": threads, "rng_seed": seed, "resolution": 0.1, "print_time": False})
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     pops = []
     for i, n in enumerate(d.num_neurons):
         pop = nest.Create("iaf_psc_exp", int(n))
@@ -69,13 +69,14 @@ def bare(scale: float, seed: int, threads: int, t_presim: float, t_sim: float) -
         nest.Connect(gens[i], pops[i], "all_to_all", {"weight": d.weight_ext, "delay": 1.5})
     nest.Prepare()
     nest.Cleanup()
-    t2 = time.perf_counter()
+    c2, t2 = time.process_time(), time.perf_counter()
     nest.Simulate(t_presim)
-    t3 = time.perf_counter()
+    c3, t3 = time.process_time(), time.perf_counter()
     nest.Simulate(t_sim)
-    t4 = time.perf_counter()
+    c4, t4 = time.process_time(), time.perf_counter()
     return {"construction": t2 - t0, "create": t1 - t0, "connect": t2 - t1, "presimulate": t3 - t2,
-            "simulate": t4 - t3, "spikes": int(nest.local_spike_counter)}
+            "simulate": t4 - t3, "cpu_construction": c2 - c0, "cpu_simulate": c4 - c3,
+            "spikes": int(nest.local_spike_counter)}
 
 
 def ours(scale: float, seed: int, threads: int, t_presim: float, t_sim: float) -> dict:
@@ -85,7 +86,9 @@ def ours(scale: float, seed: int, threads: int, t_presim: float, t_sim: float) -
     cfg = PD14Config(N_scaling=scale, K_scaling=scale, seed=seed, threads=threads, t_presim_ms=t_presim,
                      t_sim_ms=t_sim)
     rec = run_pd14(cfg, "nest")
-    return {"construction": rec.wall["create"] + rec.wall["connect"], **rec.wall, "spikes": rec.spike_count}
+    return {"construction": rec.wall["create"] + rec.wall["connect"], **rec.wall,
+            "cpu_construction": rec.cpu["create"] + rec.cpu["connect"], "cpu_simulate": rec.cpu["simulate"],
+            "spikes": rec.spike_count}
 
 
 def one(which: str, args) -> dict:
@@ -117,7 +120,7 @@ def main() -> None:
         print(json.dumps(fn(args.scale, args.seed, args.threads, args.t_presim, args.t_sim)))
         return
 
-    ratios = {"simulate": [], "construction": []}
+    ratios = {"simulate": [], "construction": [], "cpu_simulate": [], "cpu_construction": []}
     for k in range(args.pairs):
         # alternate which one goes first, so drifts in machine load cancel
         order = ("ours", "bare") if k % 2 == 0 else ("bare", "ours")
@@ -126,10 +129,12 @@ def main() -> None:
             print(f"  note: spike counts differ (ours {res['ours']['spikes']}, bare {res['bare']['spikes']})")
         for phase in ratios:
             ratios[phase].append(res["ours"][phase] / res["bare"][phase])
-        print(f"pair {k + 1}: " + ", ".join(
-            f"{ph} ours {res['ours'][ph]:.2f} s / bare {res['bare'][ph]:.2f} s = {ratios[ph][-1]:.3f}" for ph in ratios
+        print(f"pair {k + 1} ({order[0]} first): " + ", ".join(
+            f"{ph} {res['ours'][ph]:.2f}/{res['bare'][ph]:.2f} s = {ratios[ph][-1]:.3f}" for ph in ratios
         ), flush=True)
-    targets = {"simulate": 1.03, "construction": 1.10}
+    # Wall time is what the targets are about; CPU time (all threads) is printed beside it
+    # because it is far less sensitive to other processes sharing the cores.
+    targets = {"simulate": 1.03, "construction": 1.10, "cpu_simulate": 1.03, "cpu_construction": 1.10}
     for phase, rs in ratios.items():
         med = statistics.median(rs)
         verdict = "meets" if med <= targets[phase] else "MISSES"
