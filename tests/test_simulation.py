@@ -1,0 +1,173 @@
+"""PD14 on real NEST and PyNN at small scales (seconds per run)."""
+
+import csv
+import os
+
+# Idle OpenMP threads sleep rather than spin: the 2-thread test stays fast on a busy machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import pytest
+
+from spikemark.results import COLUMNS, ResultSet
+from spikemark.simulation import cells
+from spikemark.simulation.pd14_nest import NestPD14
+from spikemark.simulation.pd14_params import POPULATIONS, PD14Config, derive
+from spikemark.simulation.run import record_rows, run_pd14
+from spikemark.simulation.validate import judge, run_stats
+
+#: Small enough for seconds per run, large enough that every population fires (Poisson drive).
+SMALL = dict(N_scaling=0.05, K_scaling=0.05, drive="poisson", t_presim_ms=200.0, t_sim_ms=500.0, threads=1)
+
+
+def stats_of(cfg: PD14Config, framework: str = "nest"):
+    rec = run_pd14(cfg.with_(record_spikes=True), framework)
+    t0 = cfg.t_presim_ms
+    return run_stats(rec.spikes, rec.population_sizes, t0, t0 + cfg.t_sim_ms, metrics=("rate",))
+
+
+@pytest.fixture(scope="module")
+def reference_ensemble():
+    return [stats_of(PD14Config(**SMALL, seed=seed)) for seed in (101, 102, 103)]
+
+
+def test_counts_match_parameters():
+    cfg = PD14Config(N_scaling=0.02, K_scaling=0.02, threads=1, seed=3)
+    d = derive(cfg)
+    net = NestPD14(cfg)
+    net.setup()
+    net.create()
+    net.connect()
+    try:
+        sizes = net.population_sizes()
+        assert [sizes[p] for p in POPULATIONS] == [int(round(n * 0.02)) for n in
+                                                   (20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948)]
+        # fixed_total_number makes exactly the derived number of synapses per projection
+        made = net.recurrent_connections()
+        assert np.array_equal(made, d.num_synapses)
+        # ... drawn with replacement: indegrees of L23E <- L23E are multinomial around K/N
+        nest = net.nest
+        conns = nest.GetConnections(source=net.pops[0], target=net.pops[0])
+        targets = np.asarray(conns.get("target")) - net.pops[0][0].global_id
+        indeg = np.bincount(targets, minlength=len(net.pops[0]))
+        n_post = len(net.pops[0])
+        mean = d.num_synapses[0, 0] / n_post
+        assert indeg.mean() == pytest.approx(mean)
+        assert indeg.var() == pytest.approx(mean * (1 - 1 / n_post), rel=0.25)
+        # weights around the scaled mean with 10 % SD, delays >= one step
+        w = np.asarray(conns.get("weight"))
+        assert w.mean() == pytest.approx(d.weight_mean[0, 0], rel=0.02)
+        assert w.std() / w.mean() == pytest.approx(0.1, rel=0.15) and np.all(w > 0)
+        dl = np.asarray(nest.GetConnections(source=net.pops[1], target=net.pops[0]).get("delay"))
+        assert dl.min() >= cfg.resolution and dl.mean() == pytest.approx(0.75, rel=0.1)
+        # total connections: recurrent + one per neuron from its Poisson generator
+        assert net.kernel_status()["num_connections"] == d.total_synapses + d.total_neurons
+    finally:
+        net.close()
+
+
+def test_zero_background_is_invalid(reference_ensemble):
+    broken = stats_of(PD14Config(**SMALL, seed=7, bg_rate=0.0))
+    verdict = judge([broken], reference_ensemble, min_rate_hz=0.1, margin=0.5)
+    assert verdict.status == "invalid"
+    assert "inactive populations" in verdict.reason
+
+
+def test_healthy_network_is_valid(reference_ensemble):
+    verdict = judge([stats_of(PD14Config(**SMALL, seed=7))], reference_ensemble, min_rate_hz=0.1, margin=0.5)
+    assert verdict.status == "ok", verdict.reason
+
+
+def test_pynn_agrees_with_nest(reference_ensemble):
+    pynn = stats_of(PD14Config(**SMALL, seed=7), framework="pynn-nest")
+    verdict = judge([pynn], reference_ensemble, min_rate_hz=0.1, margin=0.5)
+    assert verdict.status == "ok", verdict.reason
+    for pop in POPULATIONS:
+        ref = np.mean([r.mean("rate", pop) for r in reference_ensemble])
+        assert pynn.mean("rate", pop) == pytest.approx(ref, rel=0.35, abs=0.2)
+
+
+def _rows(results):
+    return {(r["metric"], r["source"], r["variant"]): r for r in results.rows}
+
+
+def test_run_rows_have_units_and_sources():
+    cfg = PD14Config(**SMALL, seed=5)
+    rec = run_pd14(cfg.with_(threads=2), "nest")
+    results = ResultSet("simulation", coords={"framework": "nest", "scale": cfg.scale_label, "threads": 2, "seed": 5})
+    record_rows(results, rec, tdp_watts_per_core=10.0)
+    rows = _rows(results)
+    for phase in ("create", "connect", "presimulate", "simulate"):
+        row = rows[(f"time_{phase}", "measured", "")]
+        assert row["unit"] == "s" and row["status"] == "ok" and row["value"] > 0
+    rtf = rows[("rtf", "measured", "")]
+    assert rtf["unit"] == "1" and rtf["value"] == pytest.approx(rec.wall["simulate"] / 0.5)
+    # kernel timers: reduced (max over threads) and kept per thread
+    prep = rows[("kernel_time_communicate_prepare", "nest-kernel", "")]
+    per_thread = [rows[("kernel_time_communicate_prepare", "nest-kernel", f"thread{i}")]["value"] for i in range(2)]
+    assert prep["value"] == max(per_thread)
+    assert rows[("time_simulate", "measured", "")]["value"] > 0
+    assert rows[("kernel_time_simulate", "nest-kernel", "")]["unit"] == "s"
+    events = rows[("synaptic_events", "nest-kernel", "")]["value"]
+    assert events == pytest.approx(rec.spike_count * rec.recurrent_synapses / rec.num_neurons) and events > 0
+    assert rows[("synaptic_events_per_second", "measured", "")]["unit"] == "1/s"
+    assert rows[("memory_nest", "nest-kernel", "")]["unit"] == "MiB"
+    # energy: never a bare number; unavailable here, plus a labelled TDP estimate
+    measured = rows[("energy_per_synaptic_event", "rapl", "")]
+    assert measured["status"] == "unavailable" and measured["value"] == "" and measured["reason"]
+    estimate = rows[("energy_per_synaptic_event", "estimate-tdp", "")]
+    assert estimate["status"] == "ok" and estimate["unit"] == "uJ"
+    assert estimate["value"] == pytest.approx(rec.cpu["simulate"] * 10.0 / events * 1e6)
+
+
+def test_energy_without_tdp_is_unavailable():
+    results = ResultSet("simulation")
+    rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
+    record_rows(results, rec, tdp_watts_per_core=None)
+    energy = [r for r in results.rows if r["metric"].startswith("energy")]
+    assert energy and all(r["status"] == "unavailable" and r["value"] == "" for r in energy)
+
+
+def test_mpi_cell_is_skipped_with_reason(tmp_path):
+    out = tmp_path / "metrics.csv"
+    cells.run_cell({"scales": [{"N": 0.02, "K": 0.02}]}, "nest", "N0.02_K0.02", 1, 1, out,
+                   tmp_path / "provenance.json", ranks=2)
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 1 and rows[0]["metric"] == "cell" and rows[0]["status"] == "skipped"
+    assert "MPI" in rows[0]["reason"] and rows[0]["variant"] == "ranks2"
+    assert (tmp_path / "provenance.json").is_file()
+
+
+def test_failing_cell_writes_failed_row(tmp_path):
+    out = tmp_path / "metrics.csv"
+    cells.run_cell({}, "no-such-framework", "N0.02_K0.02", 1, 1, out)
+    rows = list(csv.DictReader(out.open()))
+    assert [r["status"] for r in rows] == ["failed"] and "framework" in rows[0]["reason"]
+    assert list(rows[0]) == list(COLUMNS)
+
+
+def test_pipeline_marks_broken_network_invalid(tmp_path, reference_ensemble):
+    """Cell functions end to end: a zero-background config validates invalid, its timed rows too."""
+    sim_cfg = {"drive": "poisson", "t_presim_ms": 200.0, "t_sim_ms": 500.0, "threads": [1], "seeds": [7],
+               "bg_rate": 0.0}
+    refs = []
+    for i, stats in enumerate(reference_ensemble):
+        refs.append(tmp_path / f"ref{i}.npz")
+        stats.save(refs[-1])
+    test = tmp_path / "test.npz"
+    cells.validation_run(sim_cfg, "nest", "N0.05_K0.05", 7, test)
+    out, verdict = tmp_path / "validation.csv", tmp_path / "verdict.json"
+    cells.validate_cell(sim_cfg, "nest", "N0.05_K0.05", [test], refs, out, verdict, tmp_path / "prov.json")
+    rows = list(csv.DictReader(out.open()))
+    cell = [r for r in rows if r["metric"] == "cell"]
+    assert cell and cell[0]["status"] == "invalid" and "inactive" in cell[0]["reason"]
+    published = [r for r in rows if r["metric"] == "rate_published_full_scale"]
+    assert len(published) == 8 and all(r["status"] == "ok" for r in published)
+    assert {r["status"] for r in rows if r["metric"] == "rate"} == {"invalid"}
+
+    timed = tmp_path / "metrics.csv"
+    cells.run_cell(sim_cfg | {"t_presim_ms": 0.0, "t_sim_ms": 100.0}, "nest", "N0.05_K0.05", 1, 7, timed,
+                   verdict_json=verdict)
+    rows = list(csv.DictReader(timed.open()))
+    rtf = [r for r in rows if r["metric"] == "rtf"]
+    assert rtf and rtf[0]["status"] == "invalid" and rtf[0]["reason"].startswith("validation invalid")
