@@ -19,10 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import REPO
 
-SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: .*/rule_(\w+)/")
+SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: \S*/slurm/((?:rule|group)_[^/\s]+)/")
+# Beyond the profile's `cell` group (deploy + measure of one cell), the test runs the model
+# chain and the summary as one Slurm job each: 4 Slurm jobs in 3 waves instead of 8 in 6.
+GROUPS = [
+    "prepare_dataset=model", "train_ann=model", "convert_ann2snn=model", "prune=model",
+    "deploy=cell", "measure=cell", "aggregate=summary", "report=summary",
+]  # fmt: skip
 
 
 def slurm_answers() -> str | None:
@@ -45,6 +52,19 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(slurm_answers() is not None, reason=f"no Slurm here: {slurm_answers()}"),
 ]
+
+
+CONFIG = yaml.safe_load((REPO / "config/slurm-test.yaml").read_text())
+# One framework per method (`torch` for ann, the one SNN framework otherwise): cells per hardware.
+CELLS_PER_HARDWARE = len(CONFIG["datasets"]) * len(CONFIG["methods"]) * len(CONFIG["frameworks"])
+N_CELLS = CELLS_PER_HARDWARE * len(CONFIG["hardware"])
+
+
+def job_name(logdir: str) -> str:
+    """`rule_measure` -> `measure`; `group_cell_deploy_measure` -> `group_cell`."""
+    if logdir.startswith("rule_"):
+        return logdir.removeprefix("rule_")
+    return "_".join(logdir.split("_")[:2])
 
 
 def scontrol_job(job_id: str) -> str:
@@ -74,13 +94,14 @@ def slurm_run(tmp_path_factory):
         "--slurm-keep-successful-logs",
         # One node, short jobs: poll often (the profile keeps the plugin's 40 s default).
         "--slurm-init-seconds-before-status-checks", "3",
+        "--groups", *GROUPS,
     ]  # fmt: skip
     start = time.monotonic()
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     elapsed = time.monotonic() - start
     print(f"snakemake --profile slurm: exit {proc.returncode} after {elapsed:.0f} s")
-    submitted = SUBMITTED.findall(proc.stderr)
-    print("sbatch job ids:", " ".join(f"{rule}={job}" for job, rule in submitted))
+    submitted = [(job, job_name(name)) for job, name in SUBMITTED.findall(proc.stderr)]
+    print("sbatch job ids:", " ".join(f"{name}={job}" for job, name in submitted))
     assert proc.returncode == 0, proc.stderr[-4000:]
     return out, proc, submitted
 
@@ -88,9 +109,8 @@ def slurm_run(tmp_path_factory):
 def test_every_job_went_through_sbatch(slurm_run):
     out, proc, submitted = slurm_run
     assert "Using profile slurm" in proc.stderr
-    rules = [rule for _, rule in submitted]
-    assert rules.count("measure") == 4 and rules.count("deploy") == 4, rules
-    assert {"prepare_dataset", "train_ann", "convert_ann2snn", "prune", "aggregate", "report"} <= set(rules)
+    names = sorted(name for _, name in submitted)
+    assert names == ["group_cell"] * N_CELLS + ["group_model", "group_summary"], names
     for job_id, _ in submitted:
         assert "JobState=COMPLETED" in scontrol_job(job_id), scontrol_job(job_id)
     assert (out / "metrics.csv").exists() and (out / "metrics.nc").exists()
@@ -100,8 +120,8 @@ def test_every_job_went_through_sbatch(slurm_run):
 def test_results_carry_their_slurm_job_ids(slurm_run):
     out, _, submitted = slurm_run
     prov = pd.read_csv(out / "provenance.csv", keep_default_na=False, dtype=str)
-    measure_ids = {job for job, rule in submitted if rule == "measure"}
-    assert len(prov) == 4
+    measure_ids = {job for job, name in submitted if name == "group_cell"}
+    assert len(prov) == N_CELLS
     assert (prov.slurm_job_id != "").all()
     assert set(prov.slurm_job_id) == measure_ids
 
@@ -120,10 +140,10 @@ def test_cells_ran_or_were_skipped_with_reason(slurm_run):
 def test_cuda_cells_requested_a_gpu_where_the_cluster_has_one(slurm_run):
     _, _, submitted = slurm_run
     gres = subprocess.run(["sinfo", "-h", "-o", "%G"], capture_output=True, text=True).stdout
-    jobs = {job: scontrol_job(job) for job, rule in submitted if rule in ("deploy", "measure")}
+    jobs = {job: scontrol_job(job) for job, name in submitted}
     with_gpu = [job for job, text in jobs.items() if re.search(r"TresPerJob=\S*gpu[:=]1", text)]
-    # 2 cuda cells x (deploy, measure) ask for a GPU where a partition has gpu GRES, none otherwise.
-    assert len(with_gpu) == (4 if "gpu" in gres else 0), {job: jobs[job] for job in jobs}
+    # The cuda cells ask for a GPU where a partition has gpu GRES, none otherwise.
+    assert len(with_gpu) == (CELLS_PER_HARDWARE if "gpu" in gres else 0), jobs
 
 
 def test_slurm_energy_is_unavailable_with_reason_without_energy_accounting(slurm_run):

@@ -25,6 +25,7 @@ LOCAL_RULES = {"all"}
 @dataclass
 class Job:
     rule: str
+    group: str | None = None  # jobs of one group job run as one Slurm job
     threads: int = 1
     resources: dict[str, str] = field(default_factory=dict)
 
@@ -39,10 +40,17 @@ def parse_dry_run(text: str) -> list[Job]:
     """The jobs of a ``snakemake -n`` output (rule, threads, resources)."""
     jobs: list[Job] = []
     current: Job | None = None
+    group: str | None = None
+    groups = 0
     for line in text.splitlines():
-        head = re.match(r"^(?:local)?rule (\w+):\s*$", line)
-        if head:
-            current = Job(head.group(1))
+        header = re.search(r"\] Group job (\S+)", line)
+        if header:
+            groups += 1
+            group = f"{header.group(1)}#{groups}"
+            continue
+        head = re.match(r"^(\s*)(?:local)?rule (\w+):\s*$", line)
+        if head:  # the jobs of a group job are indented below its header
+            current = Job(head.group(2), group=group if head.group(1) else None)
             jobs.append(current)
             continue
         if current is None or not line.startswith("    "):
@@ -93,8 +101,10 @@ def summarise(jobs: list[Job]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     total = sum(len(g) for g in by_rule.values())
+    grouped = {job.group for group in by_rule.values() for job in group if job.group}
+    slurm_jobs = len(grouped) + sum(1 for group in by_rule.values() for job in group if not job.group)
     lines.append(
-        f"{total} jobs; at most {cpu_h:.1f} CPU-hours and {gpu_h:.1f} GPU-hours requested "
+        f"{total} jobs in {slurm_jobs} cluster jobs; at most {cpu_h:.1f} CPU-hours and {gpu_h:.1f} GPU-hours requested "
         "(runtime is a limit: the real cost is lower)"
     )
     return "\n".join(lines)
