@@ -22,7 +22,7 @@ def test_profiles_are_where_snakemake_and_the_readme_expect_them():
     assert "gpu" in slurm["set-resources"]["measure"] and "gpu" in slurm["set-resources"]["deploy"]
     assert yaml.safe_load((REPO / "profiles/local/config.yaml").read_text())["resources"]["timing"] == 1
     assert not (REPO / "profiles/default").exists()  # Snakemake would load it everywhere
-    assert "ln -s \"$PWD/profiles/slurm\" ~/.config/snakemake/slurm" in (REPO / "README.md").read_text()
+    assert 'ln -s "$PWD/profiles/slurm" ~/.config/snakemake/slurm' in (REPO / "README.md").read_text()
 
 
 def test_partition_account_and_gpus_come_from_the_environment(monkeypatch):
@@ -84,4 +84,6 @@ def test_plan_of_a_config_with_the_slurm_profile(monkeypatch):
     assert len(measure) == 24
     assert len({j.group for j in jobs if j.rule in ("deploy", "measure")}) == 24  # one Slurm job per cell
     assert sorted(j.number("gpu") for j in measure) == [0] * 12 + [1] * 12
-    assert {j.resources["runtime"] for j in measure} == {"60"} and {j.resources["mem_mb"] for j in measure} == {"4000"}
+    assert {j.resources["runtime"] for j in measure} == {"60"} and {
+        j.resources["mem_mb"] for j in measure
+    } == {"4000"}

@@ -23,7 +23,9 @@ import yaml
 
 from conftest import REPO
 
-SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: \S*/slurm/((?:rule|group)_[^/\s]+)/")
+SUBMITTED = re.compile(
+    r"has been submitted with SLURM jobid (\d+) \(log: \S*/slurm/((?:rule|group)_[^/\s]+)/"
+)
 # Beyond the profile's `cell` group (deploy + measure of one cell), the test runs the model
 # chain and the summary as one Slurm job each: 4 Slurm jobs in 3 waves instead of 8 in 6.
 GROUPS = [
