@@ -38,7 +38,12 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
     log "installing slurmctld slurmd slurm-client munge"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
+    apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null
+fi
+
+if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
+    log "$CONF exists, was not written by this script, and its Slurm does not answer: not touching it"
+    exit 1
 fi
 
 mkdir -p "$STATE"/{ctld,d} /var/log/spikemark-slurm /etc/slurm
@@ -60,7 +65,7 @@ fi
 
 # slurm.conf: this node, its CPUs and memory as slurmd sees them.
 if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
-    log "$CONF exists and was not written by this script: leaving it alone"
+    exit 1  # checked above, before starting anything
 else
     host=$(hostname -s)
     node=$(slurmd -C | head -1 | sed "s/^NodeName=[^ ]*/NodeName=$host/")
@@ -75,7 +80,7 @@ else
     cat >"$CONF" <<EOF
 $MARK
 ClusterName=spikemark
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -97,7 +102,7 @@ SchedulerParameters=sched_interval=2
 SlurmctldTimeout=30
 SlurmdTimeout=30
 $gres_types
-$node$gres State=UNKNOWN
+$node NodeAddr=127.0.0.1$gres State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 fi
