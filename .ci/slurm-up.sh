@@ -47,7 +47,6 @@ if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
 fi
 
 mkdir -p "$STATE"/{ctld,d} /var/log/spikemark-slurm /etc/slurm
-: >"$STATE/started.new"
 
 # munge: one key, shared by the daemons and the clients of this one machine.
 if [ ! -s /etc/munge/munge.key ]; then
@@ -59,7 +58,7 @@ mkdir -p /run/munge /var/lib/munge /var/log/munge
 chown munge:munge /run/munge /var/lib/munge /var/log/munge
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
     runuser -u munge -- /usr/sbin/munged
-    echo "munged /run/munge/munged.pid" >>"$STATE/started.new"
+    echo "munged /run/munge/munged.pid" >>"$STATE/started"
     for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
@@ -109,13 +108,12 @@ fi
 
 if [ ! -s "$STATE/slurmctld.pid" ] || ! kill -0 "$(cat "$STATE/slurmctld.pid")" 2>/dev/null; then
     slurmctld -i  # -i: ignore state left by an earlier run
-    echo "slurmctld $STATE/slurmctld.pid" >>"$STATE/started.new"
+    echo "slurmctld $STATE/slurmctld.pid" >>"$STATE/started"
 fi
 if [ ! -s "$STATE/slurmd.pid" ] || ! kill -0 "$(cat "$STATE/slurmd.pid")" 2>/dev/null; then
     slurmd
-    echo "slurmd $STATE/slurmd.pid" >>"$STATE/started.new"
+    echo "slurmd $STATE/slurmd.pid" >>"$STATE/started"
 fi
-cat "$STATE/started.new" >>"$STATE/started" && rm -f "$STATE/started.new"
 
 for _ in $(seq 60); do
     if answers; then
