@@ -9,6 +9,7 @@ Runs only where a Slurm answers (`sinfo`); `.ci/run` starts a single-node one
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -34,6 +35,7 @@ GROUPS = [
 ]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=None)
 def slurm_answers() -> str | None:
     """None if a Slurm with an idle or busy node answers here, else why not."""
     if shutil.which("sinfo") is None:
