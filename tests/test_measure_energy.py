@@ -311,3 +311,46 @@ def test_registry_and_unknown_meter():
     with pytest.raises(ValueError, match="unknown energy meters"):
         measure_energy(lambda: None, ["joulemeter"], inferences=1)
     assert EnergyReading("energy", "rapl", None, status="unavailable", reason="x").unit == "J"
+
+
+def _fake_slurm_tools(tmp_path, monkeypatch, energy_plugin: str, sstat_values: list[str]):
+    """scontrol / sstat / sacct stand-ins: sstat prints the next of ``sstat_values``."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    counter = tmp_path / "calls"
+    counter.write_text("0")
+    values = " ".join(sstat_values)
+    scripts = {
+        "scontrol": f"#!/bin/sh\necho 'AcctGatherEnergyType    = {energy_plugin}'\n",
+        "sstat": (
+            "#!/bin/sh\n"
+            f"n=$(cat {counter}); echo $((n + 1)) > {counter}\n"
+            f"set -- {values}; shift $n 2>/dev/null || true; echo ${{1:-{sstat_values[-1]}}}\n"
+        ),
+        "sacct": "#!/bin/sh\necho 'Slurm accounting storage is disabled' >&2; exit 1\n",
+    }
+    for name, text in scripts.items():
+        (bindir / name).write_text(text)
+        (bindir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+
+
+def test_slurm_without_energy_plugin_says_so(tmp_path, monkeypatch):
+    """A real Slurm without AcctGatherEnergyType reports ConsumedEnergyRaw 0: unavailable, why."""
+    _fake_slurm_tools(tmp_path, monkeypatch, "acct_gather_energy/none", ["0"])
+    reason = SlurmMeter().unavailable_reason()
+    assert reason == "the cluster does not account energy (AcctGatherEnergyType = acct_gather_energy/none)"
+    readings = measure_energy(lambda: None, ["slurm"], inferences=1)
+    assert {r.status for r in readings} == {"unavailable"} and all(r.reason == reason for r in readings)
+
+
+def test_slurm_with_energy_accounting_gives_the_counter_difference(tmp_path, monkeypatch):
+    """With an energy plugin, a counter still at 0 (not yet sampled) is fine at start."""
+    _fake_slurm_tools(tmp_path, monkeypatch, "acct_gather_energy/rapl", ["0", "0", "1000", "1600"])
+    meter = SlurmMeter()
+    assert meter.unavailable_reason() is None  # first read: 0, not yet sampled
+    meter.start()  # second read: 0
+    assert meter.stop() == {"job": 1000.0}
+    meter.start()  # 1600 ... then the counter stays: no advance in the window
+    assert meter.stop() == {"job": None} and "did not advance" in meter.reasons["job"]

@@ -43,11 +43,24 @@ def _query(command: list[str]) -> float:
         total = sum(float(v) for v in values)
     except ValueError as err:
         raise MeterUnavailable(f"{command[0]}: unexpected ConsumedEnergyRaw {values!r}") from err
-    if total == 0:
-        raise MeterUnavailable(
-            "the cluster does not account energy (ConsumedEnergyRaw is 0; AcctGatherEnergyType unset)"
-        )
     return total
+
+
+def energy_plugin() -> str | None:
+    """The cluster's ``AcctGatherEnergyType`` (``scontrol show config``), None if unknown."""
+    if shutil.which("scontrol") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["scontrol", "show", "config"], capture_output=True, text=True, timeout=TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "AcctGatherEnergyType":
+            return value.strip()
+    return None
 
 
 class SlurmMeter(Meter):
@@ -58,10 +71,16 @@ class SlurmMeter(Meter):
             return "not inside a Slurm job (SLURM_JOB_ID is unset)"
         if shutil.which("sstat") is None and shutil.which("sacct") is None:
             return "neither sstat nor sacct is on PATH"
+        plugin = energy_plugin()
+        if plugin is not None and plugin.endswith("/none"):
+            return f"the cluster does not account energy (AcctGatherEnergyType = {plugin})"
         try:
-            self._energy()
+            energy = self._energy()
         except MeterUnavailable as err:
             return str(err)
+        if energy == 0 and plugin is None:
+            # Without scontrol a counter stuck at 0 cannot be told from an unsampled one.
+            return "the cluster does not account energy (ConsumedEnergyRaw is 0)"
         return None
 
     def _energy(self) -> float:
