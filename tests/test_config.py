@@ -27,7 +27,7 @@ def test_shipped_configs_are_valid(name):
 @pytest.mark.parametrize(
     "bad, words",
     [
-        ({"datasets": ["mnist"]}, ["datasets.0", "mnist", "digits, randman"]),
+        ({"datasets": ["imagenet"]}, ["datasets.0", "imagenet", "digits, randman, mnist"]),
         ({"frameworks": ["brian"]}, ["frameworks.0", "spikingjelly"]),
         ({"hardware": ["tpu"]}, ["hardware.0", "cpu, cuda"]),
         ({"pruning": {"sparsity": [1.5]}}, ["pruning.sparsity.0", "out of range", "0.999"]),
@@ -56,7 +56,7 @@ def test_yaml_syntax_error_is_one_line(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        ({"datasets": ["mnist"]}, ["datasets.0", "allowed values: digits, randman"]),
+        ({"datasets": ["imagenet"]}, ["datasets.0", "allowed values: digits, randman, mnist"]),
         ({"pruning": {"sparsity": [-0.1]}}, ["pruning.sparsity.0", "out of range"]),
     ],
 )

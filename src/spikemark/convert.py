@@ -9,6 +9,7 @@ the next layer's weights. The network computes the same function, can be exporte
 from __future__ import annotations
 
 import logging
+from copy import deepcopy
 
 import torch
 from spikingjelly.activation_based.ann2snn import Converter
@@ -33,25 +34,40 @@ def convert_with_spikingjelly(ann: nn.Module, calibration, normalisation: str) -
     return Converter(recipe=recipe).convert(ann)
 
 
-def fold_scales(converted: nn.Module) -> tuple[list[nn.Linear], list[float]]:
-    """Linear layers with post-neuron scales folded in, and the thresholds they imply."""
-    linears, scalers = [], []
-    for module in converted.modules():
-        if isinstance(module, nn.Linear):
-            linears.append(module)
+#: Layers that carry synapses (weights) in our architectures.
+SYNAPTIC = (nn.Linear, nn.Conv2d)
+
+
+def _in_execution_order(converted: nn.Module) -> list[nn.Module]:
+    """Modules in the order the forward pass calls them (an fx graph's node order)."""
+    if isinstance(converted, torch.fx.GraphModule):
+        modules = dict(converted.named_modules())
+        return [modules[n.target] for n in converted.graph.nodes if n.op == "call_module"]
+    return list(converted.modules())
+
+
+def fold_scales(converted: nn.Module) -> tuple[list[nn.Module], list[float]]:
+    """Synaptic layers (Linear, Conv2d) with post-neuron scales folded in, and the
+    thresholds they imply (one per neuron layer, in forward order)."""
+    layers, scalers = [], []
+    for module in _in_execution_order(converted):
+        if isinstance(module, SYNAPTIC):
+            layers.append(module)
         elif isinstance(module, VoltageScaler):
+            if module.scale.numel() != 1:
+                raise ValueError("channel-wise converter scales cannot be folded into one threshold per layer")
             scalers.append(float(module.scale))
-    if len(scalers) != 2 * (len(linears) - 1):
+    if len(scalers) != 2 * (len(layers) - 1):
         raise ValueError("unexpected converter graph: need a scaler pair around every hidden neuron layer")
-    thresholds = [1.0 / scalers[2 * i] for i in range(len(linears) - 1)]
+    thresholds = [1.0 / scalers[2 * i] for i in range(len(layers) - 1)]
     folded = []
-    for i, lin in enumerate(linears):
-        lin = nn.Linear(lin.in_features, lin.out_features).requires_grad_(False)
-        lin.weight.copy_(linears[i].weight)
-        lin.bias.copy_(linears[i].bias)
+    for i, source in enumerate(layers):
+        copy = deepcopy(source).requires_grad_(False)
         if i > 0:
-            lin.weight.mul_(scalers[2 * i - 1])
-        folded.append(lin)
+            # Scaling the spikes by s before a linear map (pooling, then conv or Linear) is
+            # scaling that map's weights by s.
+            copy.weight.mul_(scalers[2 * i - 1])
+        folded.append(copy)
     return folded, thresholds
 
 
@@ -61,15 +77,19 @@ def convert_ann2snn(dataset: str, ann: str, snn: str, *, normalisation: str, tim
     ds = datasets.load(dataset)
     source = load_checkpoint(ann)
     x, y = to_tensors(ds, "train")
-    calibration = ((xb.reshape(len(xb), -1), yb) for xb, yb in batches(x, y, 256))
+    calibration = ((source.shaped(xb.reshape(len(xb), -1)), yb) for xb, yb in batches(x, y, 256))
     converted = convert_with_spikingjelly(source.module, calibration, normalisation)
     linears, thresholds = fold_scales(converted)
     meta = {**source.meta, "kind": "rate_snn", "method": "ann2snn", "thresholds": thresholds, "normalisation": normalisation}
     module = build_module(meta)
     with torch.no_grad():
-        for target, lin in zip((m for m in module.modules() if isinstance(m, nn.Linear)), linears):
+        targets = [m for m in module.modules() if isinstance(m, SYNAPTIC)]
+        if len(targets) != len(linears):
+            raise ValueError(f"converted graph has {len(linears)} synaptic layers, the SNN {len(targets)}")
+        for target, lin in zip(targets, linears):
             target.weight.copy_(lin.weight)
-            target.bias.copy_(lin.bias)
+            if lin.bias is not None:
+                target.bias.copy_(lin.bias)
     snn_model = Classifier("rate_snn", module, meta)
     xt, yt = to_tensors(ds, "test")
     accs = {int(t): accuracy(snn_model, xt, yt, t) for t in timesteps}

@@ -78,22 +78,149 @@ def mlp_spiking_snn(in_features: int, hidden: list[int], n_classes: int, tau: fl
     return net
 
 
+def _cnn_features(
+    input_shape: list[int] | None, channels: list[int], conv: type, pool: type, activation: Callable[[], nn.Module]
+) -> tuple[list[nn.Module], int]:
+    """[Conv3×3 → AvgPool2×2 → activation]… → Flatten; returns the layers and their width.
+
+    Pooling comes before the nonlinearity, so converted and trained SNNs pass binary spikes
+    (not pooled fractions) to the next convolution; average pooling is linear, so ANN-to-SNN
+    conversion treats it exactly. Inputs arrive shaped ``input_shape`` (see
+    :meth:`Classifier.shaped`), so SpikingJelly's converter sees a plain conv net.
+    """
+    if not input_shape or len(input_shape) != 3:
+        raise ValueError(f"cnn needs samples shaped [channels, height, width], got {input_shape}")
+    c, h, w = (int(v) for v in input_shape)
+    layers: list[nn.Module] = []
+    for out in channels:
+        if h < 2 or w < 2:
+            raise ValueError(f"cnn: {len(channels)} pooling stages do not fit a {list(input_shape)} input")
+        layers += [conv(c, int(out), kernel_size=3, padding=1), pool(2), activation()]
+        c, h, w = int(out), h // 2, w // 2
+    layers.append(layer.Flatten() if conv is layer.Conv2d else nn.Flatten())
+    return layers, c * h * w
+
+
+def _dense_head(width: int, hidden: list[int], n_classes: int, linear: type, activation: Callable[[int], nn.Module | None]):
+    layers: list[nn.Module] = []
+    widths = [width, *hidden, n_classes]
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(linear(a, b))
+        if i < len(hidden):
+            act = activation(i)
+            if act is not None:
+                layers.append(act)
+    return layers
+
+
+def cnn_ann(in_features: int, hidden: list[int], n_classes: int, *, input_shape: list[int], channels: list[int]) -> nn.Sequential:
+    """Convolutional ReLU network (no batch norm: conversion folds need none)."""
+    features, width = _cnn_features(input_shape, channels, nn.Conv2d, nn.AvgPool2d, nn.ReLU)
+    return nn.Sequential(*features, *_dense_head(width, hidden, n_classes, nn.Linear, lambda i: nn.ReLU()))
+
+
+def cnn_rate_snn(
+    in_features: int, hidden: list[int], n_classes: int, thresholds: list[float], *, input_shape: list[int], channels: list[int]
+) -> nn.Sequential:
+    """Converted CNN: IF neurons (soft reset) with one threshold per conv and hidden layer."""
+    if len(thresholds) != len(channels) + len(hidden):
+        raise ValueError("one threshold per convolution and hidden layer")
+    it = iter(thresholds)
+
+    def if_node() -> nn.Module:
+        return neuron.IFNode(v_threshold=float(next(it)), v_reset=None, surrogate_function=surrogate.ATan())
+
+    features, width = _cnn_features(input_shape, channels, layer.Conv2d, layer.AvgPool2d, if_node)
+    return nn.Sequential(*features, *_dense_head(width, hidden, n_classes, layer.Linear, lambda i: if_node()))
+
+
+def cnn_spiking_snn(
+    in_features: int, hidden: list[int], n_classes: int, tau: float = 2.0, *, input_shape: list[int], channels: list[int]
+) -> nn.Sequential:
+    """Directly trained CNN (LIF, hard reset, multi-step, non-spiking readout)."""
+
+    def lif() -> nn.Module:
+        return neuron.LIFNode(tau=tau, surrogate_function=surrogate.ATan(), detach_reset=True)
+
+    features, width = _cnn_features(input_shape, channels, layer.Conv2d, layer.AvgPool2d, lif)
+    net = nn.Sequential(*features, *_dense_head(width, hidden, n_classes, layer.Linear, lambda i: lif()))
+    functional.set_step_mode(net, "m")
+    return net
+
+
+class RecurrentLIF(nn.Module):
+    """A LIF layer with all-to-all recurrent synapses: I_t = W_in x_t + W_rec s_{t-1}.
+
+    Takes ``[T, B, in]``, returns spikes ``[T, B, out]``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, tau: float = 2.0):
+        super().__init__()
+        self.ff = layer.Linear(in_features, out_features)
+        self.rec = layer.Linear(out_features, out_features, bias=False)
+        self.node = neuron.LIFNode(tau=tau, surrogate_function=surrogate.ATan(), detach_reset=True, step_mode="s")
+
+    def forward(self, x: Tensor) -> Tensor:
+        feed = self.ff(x.flatten(0, 1)).reshape(*x.shape[:2], -1)  # all time steps at once
+        spikes = torch.zeros_like(feed[0])
+        out = []
+        for t in range(x.shape[0]):
+            spikes = self.node(feed[t] + self.rec(spikes))
+            out.append(spikes)
+        return torch.stack(out)
+
+
+def rsnn_spiking_snn(in_features: int, hidden: list[int], n_classes: int, tau: float = 2.0) -> nn.Sequential:
+    """Recurrent SNN (e.g. for SHD): RecurrentLIF layers → non-spiking Linear readout."""
+    widths = [in_features, *hidden]
+    layers: list[nn.Module] = [RecurrentLIF(a, b, tau) for a, b in zip(widths[:-1], widths[1:])]
+    layers.append(layer.Linear(widths[-1], n_classes))
+    net = nn.Sequential(*layers)
+    functional.set_step_mode(net, "m")
+    for m in net.modules():  # the recurrent loop steps its neurons one time step at a time
+        if isinstance(m, RecurrentLIF):
+            m.node.step_mode = "s"
+            m.ff.step_mode = m.rec.step_mode = "s"
+    return net
+
+
 @dataclass(frozen=True)
 class Architecture:
+    """Builders per model kind; ``options`` are checkpoint-meta keys passed as keywords.
+
+    A kind without a builder cannot be made from this architecture: its cells are skipped.
+    """
+
     name: str
     builders: dict[str, Callable[..., nn.Module]] = field(default_factory=dict)
+    options: tuple[str, ...] = ()
+    #: Whether the module takes samples shaped ``meta["input_shape"]`` instead of flat vectors.
+    shaped_input: bool = False
 
 
 #: Architecture registry: adding one is one entry with a builder per model kind.
 ARCHITECTURES = {
     "mlp": Architecture("mlp", {"ann": mlp_ann, "rate_snn": mlp_rate_snn, "spiking_snn": mlp_spiking_snn}),
+    "cnn": Architecture(
+        "cnn",
+        {"ann": cnn_ann, "rate_snn": cnn_rate_snn, "spiking_snn": cnn_spiking_snn},
+        ("input_shape", "channels"),
+        shaped_input=True,
+    ),
+    "rsnn": Architecture("rsnn", {"spiking_snn": rsnn_spiking_snn}),
 }
 
 
 def build_module(meta: dict[str, Any]) -> nn.Module:
     arch = ARCHITECTURES[meta["arch"]]
+    builder = arch.builders.get(meta["kind"])
+    if builder is None:
+        raise StageFailed(
+            "skipped", f"architecture {arch.name} has no {meta['kind']} form (it offers {', '.join(arch.builders)})"
+        )
     extra = {"thresholds": meta["thresholds"]} if meta["kind"] == "rate_snn" else {}
-    return arch.builders[meta["kind"]](meta["in_features"], list(meta["hidden"]), meta["n_classes"], **extra)
+    extra.update({key: meta[key] for key in arch.options})
+    return builder(meta["in_features"], list(meta["hidden"]), meta["n_classes"], **extra)
 
 
 # --------------------------------------------------------------------------- classifiers
@@ -114,7 +241,7 @@ class Classifier:
 
     def scores(self, x: Tensor, timesteps: int | None = None) -> Tensor:
         if self.kind == "ann":
-            return self.module(flat_input(x))
+            return self.module(self.shaped(flat_input(x)))
         if self.kind == "rate_snn":
             return self._rate_scores(x, self._require_t(timesteps))
         return self._spiking_scores(x, timesteps)
@@ -126,12 +253,19 @@ class Classifier:
 
     def _rate_scores(self, x: Tensor, timesteps: int) -> Tensor:
         functional.reset_net(self.module)
-        current = flat_input(x)
+        current = self.shaped(flat_input(x))
         total = self.module(current)
         for _ in range(timesteps - 1):
             total = total + self.module(current)
         functional.reset_net(self.module)
         return total / timesteps
+
+    def shaped(self, flat: Tensor) -> Tensor:
+        """Flat samples (last dim) reshaped to the architecture's input shape where it has one."""
+        arch = ARCHITECTURES.get(self.meta.get("arch", "mlp"))
+        if arch is None or not arch.shaped_input:
+            return flat
+        return flat.reshape(*flat.shape[:-1], *self.meta["input_shape"])
 
     def native_timesteps(self) -> int | None:
         return self.meta.get("native_timesteps")
@@ -143,7 +277,7 @@ class Classifier:
         else:
             steps = self._require_t(timesteps or self.native_timesteps())
             seq = flat_input(x).unsqueeze(0).expand(steps, -1, -1)
-        rates = self.module(seq).mean(dim=0)
+        rates = self.module(self.shaped(seq)).mean(dim=0)
         functional.reset_net(self.module)
         return rates
 

@@ -48,6 +48,10 @@ def write_tombstones(outputs: dict[str, str], status: str, reason: str, params: 
             from spikemark.models import save_failure
 
             save_failure(path, status, reason)
+        elif suffix == ".npz":
+            from spikemark.datasets.base import save_failure as save_dataset_failure
+
+            save_dataset_failure(path, status, reason)
         elif suffix == ".json":
             Path(path).write_text(json.dumps({"status": status, "reason": reason}) + "\n")
         elif suffix == ".csv":

@@ -1,6 +1,6 @@
 """Global magnitude pruning of synaptic weights, with optional fine-tuning.
 
-Pruning acts on every Linear weight matrix (biases stay), ranked globally by magnitude.
+Pruning acts on every Linear and Conv2d weight (biases stay), ranked globally by magnitude.
 The mask is made permanent before the checkpoint is written, so the metrics see plain
 weights with zeros, never ``weight_orig`` and a mask.
 """
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 PRUNING_METHODS = ("global_magnitude",)
 
 
-def synaptic_layers(module: nn.Module) -> list[nn.Linear]:
-    return [m for m in module.modules() if isinstance(m, nn.Linear)]
+def synaptic_layers(module: nn.Module) -> list[nn.Module]:
+    return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
 
 
 def weight_sparsity(module: nn.Module) -> float:

@@ -56,7 +56,28 @@ def model_meta(ds: datasets.Dataset, model_cfg: dict[str, Any], kind: str, metho
         "dataset_sha256": ds.checksum(),
         "seed": seed,
         "native_timesteps": ds.n_steps,
+        "input_shape": input_shape(ds, kind),
+        "channels": list(model_cfg.get("channels", [16, 32])),
     }
+
+
+def input_shape(ds: datasets.Dataset, kind: str) -> list[int] | None:
+    """The ``[C, H, W]`` a convolutional model sees, or None where samples are not images.
+
+    Images keep their shape (a flat square sample becomes ``[1, s, s]``); event frames are
+    ``channel_shape`` per time step for a multi-step SNN, and time bins stacked as channels
+    (``[T·C, H, W]``) for the ANN and the converted SNN, which see the whole sample at once.
+    """
+    shape = list(ds.sample_shape)
+    if ds.kind == "spikes":
+        if not ds.channel_shape:
+            return None
+        c, h, w = ds.channel_shape
+        return [c, h, w] if kind == "spiking_snn" else [shape[0] * c, h, w]
+    if len(shape) == 3:
+        return shape
+    side = int(round(float(np.prod(shape)) ** 0.5))
+    return [1, side, side] if side * side == int(np.prod(shape)) else None
 
 
 def accuracy(classifier: Classifier, x: Tensor, y: Tensor, timesteps: int | None, batch_size: int = 256) -> float:

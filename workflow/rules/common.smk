@@ -1,6 +1,7 @@
 # Input functions, the matrix expansion and shared settings. Rules stay declarative.
 import json
 
+from spikemark.datasets import needs_download
 from spikemark.matrix import for_method
 
 RESULTS = config["results_dir"]
@@ -61,6 +62,20 @@ def ml_cells():
 
 def ml_cell_files(name):
     return [results(f"cells/{CELL}/{name}".format(**cell)) for cell in ml_cells()]
+
+
+def dataset_is_downloaded(name):
+    """Whether a dataset's raw files come from the network (not generated or shipped)."""
+    return needs_download(name)
+
+
+def download_manifests():
+    """The download target: a manifest per configured dataset that is downloaded."""
+    return [
+        results(f"downloads/{name}.json")
+        for name in config["datasets"]
+        if needs_download(name)
+    ]
 
 
 def model_config(wildcards):

@@ -31,6 +31,9 @@ class Dataset:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    #: For spike rasters whose channels are pixels of an event camera: the shape the
+    #: channel axis unflattens to (``[polarity, height, width]``); None otherwise.
+    channel_shape: tuple[int, ...] | None = None
 
     @property
     def n_classes(self) -> int:
@@ -67,6 +70,7 @@ class Dataset:
             "n_train": int(len(self.y_train)),
             "n_test": int(len(self.y_test)),
             "sha256": self.checksum(),
+            **({"channel_shape": list(self.channel_shape)} if self.channel_shape else {}),
         }
 
 
@@ -97,10 +101,26 @@ def save(dataset: Dataset, path: str | Path) -> dict[str, Any]:
     return meta
 
 
+def save_failure(path: str | Path, status: str, reason: str) -> None:
+    """A canonical file that holds no data, only why there is none (``skipped`` / ``failed``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez_compressed(fh, meta=np.array(json.dumps({"status": status, "reason": reason})))
+
+
 def load(path: str | Path, *, verify: bool = True) -> Dataset:
-    """Read a canonical file; with ``verify`` the checksum must match its metadata."""
+    """Read a canonical file; with ``verify`` the checksum must match its metadata.
+
+    A file written by :func:`save_failure` raises :class:`StageFailed` with its status and
+    reason, so every stage downstream of a dataset that could not be prepared says why.
+    """
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
+        if meta.get("status", "ok") != "ok":
+            from spikemark.errors import StageFailed
+
+            raise StageFailed(meta["status"], meta["reason"])
         ds = Dataset(
             name=meta["name"],
             version=meta["version"],
@@ -110,6 +130,7 @@ def load(path: str | Path, *, verify: bool = True) -> Dataset:
             y_train=data["y_train"],
             x_test=data["x_test"],
             y_test=data["y_test"],
+            channel_shape=tuple(meta["channel_shape"]) if meta.get("channel_shape") else None,
         )
     if verify and ds.checksum() != meta["sha256"]:
         raise ValueError(f"{path}: checksum mismatch, the dataset file is corrupt")
