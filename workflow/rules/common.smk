@@ -132,3 +132,144 @@ def exit_with_cell_summary():
         print(f"  failed: {cell}", file=sys.stderr)
     if counts.get("failed", 0):
         sys.exit(1)
+
+
+# ---- simulation track (PD14): settings and input functions of workflow/rules/simulate.smk
+from spikemark.simulation.cells import settings as simulation_settings
+from spikemark.simulation.pd14_params import scale_label
+
+SIM = simulation_settings(config.get("simulation", {}))
+SIM_DIR = "simulation"
+SIM_RUN = "{framework}/{scale}/threads{threads}/seed{seed}"
+SIM_MPI_RUN = "{framework}/{scale}/ranks{ranks}_threads{threads}/seed{seed}"
+
+
+def sim_enabled():
+    return SIM.get("enabled", True)
+
+
+def sim_scales():
+    return [scale_label(s["N"], s["K"]) for s in SIM["scales"]]
+
+
+def sim_scale_product(scale):
+    n, k = (float(x[1:]) for x in scale.split("_"))
+    return n, k
+
+
+def sim_test_seeds(tier):
+    if tier == "validation_full":
+        return SIM["validation_full"]["seeds"]
+    return SIM["seeds"][:1]
+
+
+def sim_reference_seeds(tier):
+    seeds = SIM[tier]["reference_seeds"]
+    if len(seeds) < 2:
+        raise ValueError(f"simulation.{tier}.reference_seeds needs at least two seeds")
+    return seeds
+
+
+def sim_tiers():
+    return ["validation"] + (
+        ["validation_full"] if SIM["validation_full"]["enabled"] else []
+    )
+
+
+def sim_stats(tier, scale, framework, seeds):
+    return [
+        results(f"{SIM_DIR}/{tier}/{scale}/{framework}/seed{seed}/stats.npz")
+        for seed in seeds
+    ]
+
+
+def sim_validation_inputs(wildcards):
+    tier = wildcards.tier
+    reference = SIM["validation"]["reference_framework"]
+    tests = sim_test_seeds(tier)
+    refs = sim_reference_seeds(tier)
+    if wildcards.framework == reference and set(tests) & set(refs):
+        raise ValueError(
+            f"simulation.{tier}: test seeds {tests} overlap the reference seeds {refs}"
+        )
+    return {
+        "tests": sim_stats(tier, wildcards.scale, wildcards.framework, tests),
+        "references": sim_stats(tier, wildcards.scale, reference, refs),
+    }
+
+
+def sim_mem_mb(wildcards):
+    """NEST needs ~1.4 GB at N=K=0.2 (12 M synapses) and ~25 GB at full scale; PyNN adds."""
+    n, k = sim_scale_product(wildcards.scale)
+    base = 1000 + 25000 * n * k
+    return int(base * (1.5 if wildcards.framework == "pynn-nest" else 1.0))
+
+
+def sim_runtime(wildcards, t_ms):
+    """Minutes: generous for the measured single-thread RTF (~25 at N=K=0.2, Poisson drive)."""
+    n, k = sim_scale_product(wildcards.scale)
+    threads = int(getattr(wildcards, "threads", 0) or max(SIM["threads"]))
+    rtf = 30 + 3000 * n * k
+    return int(10 + rtf * t_ms / 60000 / threads)
+
+
+def sim_timed_runtime(wildcards):
+    return sim_runtime(wildcards, SIM["t_presim_ms"] + SIM["t_sim_ms"])
+
+
+def sim_validation_runtime(wildcards):
+    section = SIM[wildcards.tier]
+    t_ms = section.get("t_presim_ms", SIM["t_presim_ms"]) + section.get(
+        "t_sim_ms", SIM["t_sim_ms"]
+    )
+    return sim_runtime(wildcards, t_ms)
+
+
+def sim_validation_threads(wildcards):
+    return int(SIM[wildcards.tier].get("threads") or max(SIM["threads"]))
+
+
+def sim_run_cells():
+    for framework in SIM["frameworks"]:
+        for scale in sim_scales():
+            for threads in SIM["threads"]:
+                for seed in SIM["seeds"]:
+                    yield dict(
+                        framework=framework, scale=scale, threads=threads, seed=seed
+                    )
+
+
+def sim_mpi_cells():
+    for ranks in SIM["mpi_ranks"]:
+        if int(ranks) > 1:
+            for cell in sim_run_cells():
+                yield dict(cell, ranks=ranks)
+
+
+def sim_files(name):
+    if not sim_enabled():
+        return []
+    files = [
+        results(f"{SIM_DIR}/{SIM_RUN}/{name}".format(**cell))
+        for cell in sim_run_cells()
+    ]
+    files += [
+        results(f"{SIM_DIR}/{SIM_MPI_RUN}/{name}".format(**cell))
+        for cell in sim_mpi_cells()
+    ]
+    files += [
+        results(f"{SIM_DIR}/{tier}/{scale}/{framework}/{name}")
+        for tier in sim_tiers()
+        for scale in sim_scales()
+        for framework in SIM["frameworks"]
+    ]
+    return files
+
+
+def simulation_metric_fragments():
+    """Every CSV fragment of the simulation track (runs and validation) for aggregate."""
+    return sim_files("metrics.csv")
+
+
+def simulation_provenance_files():
+    return sim_files("provenance.json")
