@@ -92,10 +92,10 @@ rule pd14_validation_run:
     conda:
         "../../envs/nest.yaml"
     threads: sim_validation_threads
+    # Validation runs record spikes and time nothing: they need no exclusive `timing` slot.
     resources:
         mem_mb=sim_mem_mb,
         runtime=sim_validation_runtime,
-        timing=1,
     params:
         simulation=SIM,
         metrics=lambda wildcards: (
