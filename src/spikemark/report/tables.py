@@ -259,12 +259,28 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def problems(table: pd.DataFrame) -> pd.DataFrame:
-    """Every row that is not ok: skipped / failed / invalid cells and unavailable metrics."""
+    """Every row that is not ok, readable at a glance.
+
+    Skipped / failed / invalid cells are listed one by one (with their coordinates); rows of
+    metrics that are unavailable here (e.g. an energy meter with no counter on this host)
+    repeat the same reason in every cell, so they are grouped by metric, source and reason
+    with the number of rows and cells they stand for.
+    """
     bad = table[table["status"] != "ok"]
-    cols = [c for c in ("platform",) if _multi_platform(table)]
-    cols += ["track", "dataset", "method", "framework", "hardware", "sparsity", "timesteps", "scale"]
-    cols += ["threads", "seed", "metric", "source", "variant", "status", "reason"]
-    return bad[cols].drop_duplicates().reset_index(drop=True)
+    lead = [c for c in ("platform",) if _multi_platform(table)]
+    coords = ["dataset", "method", "framework", "hardware", "sparsity", "timesteps", "scale", "threads", "seed"]
+    cells = bad[bad["metric"] == "cell"][lead + ["track", *coords, "metric", "status", "reason"]].drop_duplicates()
+    cells = cells.assign(rows=1, cells=1)
+    rest = bad[bad["metric"] != "cell"]
+    keys = lead + ["track", "metric", "source", "status", "reason"]
+    grouped = (
+        rest.groupby(keys, sort=True, dropna=False)
+        .agg(rows=("run_id", "size"), cells=("run_id", "nunique"))
+        .reset_index()
+    )
+    out = pd.concat([cells, grouped], ignore_index=True)
+    columns = lead + ["track", *coords, "metric", "source", "status", "reason", "rows", "cells"]
+    return out.reindex(columns=columns).fillna("").reset_index(drop=True)
 
 
 def _largest_t(rows: pd.DataFrame) -> float:
