@@ -86,6 +86,7 @@ def cell_coords(wildcards):
         framework=wildcards.framework,
         hardware=wildcards.hardware,
         seed=int(wildcards.seed),
+        pruning=config["pruning"]["method"],
     )
 
 
