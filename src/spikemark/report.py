@@ -32,9 +32,14 @@ def fmt_stat(value: float, lo: float, hi: float, n: float, digits: int = 3) -> s
     return text
 
 
+def measure_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The ML rows of the measure stage (robustness-protocol rows are ``variant = robustness``)."""
+    return table[(table["track"] == "ml") & (table["variant"] != "robustness")]
+
+
 def cell_status(table: pd.DataFrame) -> pd.DataFrame:
     """One row per ML cell: its status and reason (ok where no ``cell`` row says otherwise)."""
-    ml = table[table["track"] == "ml"]
+    ml = measure_rows(table)
     cells = ml.groupby(ML_KEYS, sort=True).agg(run_id=("run_id", "first")).reset_index()
     marks = ml[ml["metric"] == "cell"][ML_KEYS + ["status", "reason"]]
     out = cells.merge(marks, on=ML_KEYS, how="left")
@@ -59,7 +64,8 @@ def framework_comparison(table: pd.DataFrame) -> pd.DataFrame:
         "connection_sparsity": "connection sparsity",
         "parameter_count": "parameters",
     }
-    ml = headline_timesteps(table[(table["track"] == "ml") & table["metric"].isin(metrics)])
+    ml = measure_rows(table)
+    ml = headline_timesteps(ml[ml["metric"].isin(metrics)])
     ml = ml.assign(text=[fmt_stat(*r) for r in ml[["value", "ci_low", "ci_high", "n"]].itertuples(index=False)])
     wide = ml.pivot_table(index=ML_KEYS, columns="metric", values="text", aggfunc="first").reset_index()
     tvals = ml[ml["metric"] == "accuracy"].groupby(ML_KEYS)["timesteps"].first().rename("T").reset_index()
@@ -72,7 +78,8 @@ def framework_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 def accuracy_by_timesteps(table: pd.DataFrame) -> pd.DataFrame:
     """Accuracy against T for SNN cells, with the ANN of the same dataset / sparsity beside."""
-    acc = table[(table["track"] == "ml") & (table["metric"] == "accuracy") & (table["status"] == "ok")].copy()
+    ml = measure_rows(table)
+    acc = ml[(ml["metric"] == "accuracy") & (ml["status"] == "ok")].copy()
     acc["T"] = pd.to_numeric(acc["timesteps"].replace("", None), errors="coerce")
     acc["sparsity"] = acc["sparsity"].astype(float)
     return acc[["dataset", "method", "framework", "hardware", "sparsity", "T", "value", "ci_low", "ci_high", "n"]]
