@@ -23,6 +23,8 @@ include: "workflow/rules/prune.smk"
 include: "workflow/rules/deploy.smk"
 include: "workflow/rules/measure.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/latency.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -42,7 +42,10 @@ def test_dry_run_of_default_config_lists_the_dag():
 
 def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
     out, proc = test_run
-    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    everything = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    # ML cells only: the latency track and the robustness rows have run ids of their own
+    robust = everything[everything.variant == "robustness"].run_id
+    table = everything[(everything.track == "ml") & ~everything.run_id.isin(robust)]
     assert table.run_id.nunique() == expected_cells()
     cells = table[table.metric == "cell"]
     if not torch.cuda.is_available():
@@ -53,7 +56,26 @@ def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
     acc = cpu[cpu.metric == "accuracy"].astype({"value": float})
     assert (acc.value > 0.2).all()  # the tiny models still learn something
     assert set(cpu.method) == {"ann", "ann2snn", "surrogate"}
-    assert "12 ok, 12 skipped, 0 failed" in proc.stderr or torch.cuda.is_available()
+    marks = everything[everything.metric == "cell"]
+    n_skipped = marks.run_id.nunique()
+    n_ok = everything.run_id.nunique() - n_skipped
+    assert f"{n_ok} ok, {n_skipped} skipped, 0 failed" in proc.stderr or torch.cuda.is_available()
+
+
+def test_latency_and_robustness_rows(test_run):
+    out, _ = test_run
+    cfg = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    latency = table[table.track == "latency"]
+    bench = cfg["latency_benchmark"]
+    assert latency.run_id.nunique() == len(bench["frameworks"]) * len(bench["hardware"])
+    ok = latency[(latency.hardware == "cpu") & (latency.status == "ok")]
+    assert set(ok.framework) == {f for f in bench["frameworks"] if "-" not in f}
+    assert {"inference_time", "forward_time", "backward_time", "peak_host_memory"} <= set(ok.metric)
+    robust = table[(table.variant == "robustness") & (table.hardware == "cpu")]
+    acc = robust[robust.metric == "accuracy"]
+    assert set(acc.method) == {"ann2snn", "surrogate"}
+    assert {float(n) for n in acc.noise} == {float(n) for n in cfg["robustness"]["noise_levels"]}
 
 
 def test_results_files_hold_the_same_numbers(test_run):
@@ -99,12 +121,13 @@ def test_a_failing_cell_is_recorded_and_the_rest_still_finish(test_run, tmp_path
     time.sleep(1)
     proc = run_snakemake("-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
     assert proc.returncode != 0  # the final summary counts the failed cell
-    assert "1 failed" in proc.stderr
+    # the cell's measure job and its robustness job both record the failure
+    assert "2 failed" in proc.stderr
     table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
     failed = table[table.status == "failed"]
     assert set(zip(failed.dataset, failed.method, failed.sparsity.astype(float), failed.hardware)) == {("digits", "surrogate", 0.5, "cpu")}
     assert failed.reason.iloc[0] != ""
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["by_status"]["failed"] == 1
+    assert summary["by_status"]["failed"] == 2
     assert (out / "report" / "index.html").exists()
     assert "failed" in (out / "report" / "table_framework_comparison.md").read_text()

@@ -15,7 +15,8 @@ from typing import Any
 
 from spikemark.stats import Summary
 
-#: Coordinate columns; empty where they do not apply.
+#: Coordinate columns; empty where they do not apply. ``pruning`` is the pruning method of
+#: an ML cell (``global_magnitude``, ``lamp``), so tables can compare methods.
 COORDS = (
     "dataset",
     "framework",
@@ -31,6 +32,7 @@ COORDS = (
     "backend",
     "noise",
     "variant",
+    "pruning",
 )
 COLUMNS = (
     "run_id",

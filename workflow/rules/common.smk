@@ -101,6 +101,7 @@ def cell_coords(wildcards):
         framework=wildcards.framework,
         hardware=wildcards.hardware,
         seed=int(wildcards.seed),
+        pruning=config["pruning"]["method"],
     )
 
 
@@ -108,12 +109,82 @@ def gpus_for(wildcards):
     return 1 if wildcards.hardware == "cuda" else 0
 
 
+# Latency benchmark (workflow/rules/latency.smk): one job per framework and hardware.
+LATENCY_CELL = "{framework}/{hardware}"
+
+
+def latency_cells():
+    bench = config["latency_benchmark"]
+    if not bench["enabled"]:
+        return []
+    return [
+        dict(framework=framework, hardware=hardware)
+        for framework in bench["frameworks"]
+        for hardware in bench["hardware"]
+    ]
+
+
+def latency_files(name):
+    return [
+        results(f"latency/{LATENCY_CELL}/{name}".format(**cell))
+        for cell in latency_cells()
+    ]
+
+
+def latency_metric_fragments():
+    return latency_files("metrics.csv")
+
+
+def latency_provenance_files():
+    return latency_files("provenance.json")
+
+
+# Robustness protocol (workflow/rules/robustness.smk): one job per SNN cell.
+ROBUSTNESS_METHODS = ("ann2snn", "surrogate")
+
+
+def robustness_cells():
+    cfg = config["robustness"]
+    if not cfg["enabled"]:
+        return []
+    return [
+        cell
+        for cell in ml_cells()
+        if cell["method"] in ROBUSTNESS_METHODS
+        and cell["framework"] in cfg["frameworks"]
+    ]
+
+
+def robustness_files(name):
+    return [
+        results(f"cells/{CELL}/{name}".format(**cell)) for cell in robustness_cells()
+    ]
+
+
+def robustness_metric_fragments():
+    return robustness_files("robustness.csv")
+
+
+def robustness_provenance_files():
+    return robustness_files("robustness_provenance.json")
+
+
 def all_metric_fragments():
-    return ml_cell_files("metrics.csv") + simulation_metric_fragments()
+    return (
+        ml_cell_files("metrics.csv")
+        + simulation_metric_fragments()
+        + latency_metric_fragments()
+        + robustness_metric_fragments()
+    )
 
 
 def all_provenance_files():
-    return ml_cell_files("provenance.json") + simulation_provenance_files()
+    return (
+        ml_cell_files("provenance.json")
+        + simulation_provenance_files()
+        + latency_provenance_files()
+        + robustness_provenance_files()
+    )
 
 
 def exit_with_cell_summary():

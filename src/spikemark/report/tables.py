@@ -221,7 +221,8 @@ def energy_cell(rows: pd.DataFrame, metric: str, hardware: str) -> str:
 
 
 def _ml(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["track"] == "ml"]
+    """Rows of the measure stage (robustness-protocol rows are ``variant = robustness``)."""
+    return table[(table["track"] == "ml") & (table["variant"] != "robustness")]
 
 
 def _tnum(series: pd.Series) -> pd.Series:

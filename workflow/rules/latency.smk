@@ -1,0 +1,27 @@
+# Framework latency benchmark (track latency): one Linear + LIF layer per framework and
+# hardware, every configured size and variant (eager / compiled) inside one job.
+
+
+rule latency_benchmark:
+    output:
+        metrics=results(f"latency/{LATENCY_CELL}/metrics.csv"),
+        provenance=results(f"latency/{LATENCY_CELL}/provenance.json"),
+    log:
+        logs(f"latency/{LATENCY_CELL}.log"),
+    benchmark:
+        benchmarks(f"latency/{LATENCY_CELL}.tsv")
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["latency_benchmark"]["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=120,
+        gpu=gpus_for,
+        timing=1,
+    params:
+        coords=lambda wc: dict(framework=wc.framework, hardware=wc.hardware),
+        bench_cfg=config["latency_benchmark"],
+        track="latency",
+        provenance_config=config,
+    script:
+        "../scripts/latency.py"
