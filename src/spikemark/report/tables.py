@@ -335,6 +335,20 @@ def _synops_cell(rows: pd.DataFrame, metric: str) -> str:
     return text + (f" ({row['source']})" if row["status"] == "ok" else "")
 
 
+def _metric_cells(head: pd.DataFrame, columns: dict[str, str], hardware: str) -> dict[str, str]:
+    """One formatted cell per metric: energy with its source, synaptic operations with
+    their convention, everything else as value [interval] (n)."""
+    cells = {}
+    for metric, col in columns.items():
+        if metric == "energy_per_inference":
+            cells[col] = energy_cell(head, metric, hardware)
+        elif metric in ("effective_macs", "effective_acs"):
+            cells[col] = _synops_cell(head, metric)
+        else:
+            cells[col] = fmt_row(_pick(head, metric))
+    return cells
+
+
 def framework_comparison(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     """Per dataset × method × framework × hardware × sparsity (× platform), at the largest T."""
     out = []
@@ -343,13 +357,7 @@ def framework_comparison(table: pd.DataFrame, dataset: str | None = None) -> pd.
         t = _largest_t(rows)
         head = _at_t(rows, t)
         rec = {**key, "T": _fmt_t(t)}
-        for metric, col in FRAMEWORK_COLUMNS.items():
-            if metric == "energy_per_inference":
-                rec[col] = energy_cell(head, metric, key["hardware"])
-            elif metric in ("effective_macs", "effective_acs"):
-                rec[col] = _synops_cell(head, metric)
-            else:
-                rec[col] = fmt_row(_pick(head, metric))
+        rec.update(_metric_cells(head, FRAMEWORK_COLUMNS, key["hardware"]))
         out.append({**rec, "status": status, "reason": reason})
     cols = [*_keys(table, ML_KEYS), "T", *FRAMEWORK_COLUMNS.values(), "status", "reason"]
     return pd.DataFrame(out, columns=cols)
@@ -490,13 +498,7 @@ def pruning_table(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
         ident = tuple(key[k] for k in group)
         if acc is not None and acc["status"] == "ok" and float(key["sparsity"]) == 0:
             dense[ident] = acc["value"]
-        for metric, col in PRUNING_COLUMNS.items():
-            if metric == "energy_per_inference":
-                rec[col] = energy_cell(head, metric, key["hardware"])
-            elif metric in ("effective_macs", "effective_acs"):
-                rec[col] = _synops_cell(head, metric)
-            else:
-                rec[col] = fmt_row(_pick(head, metric))
+        rec.update(_metric_cells(head, PRUNING_COLUMNS, key["hardware"]))
         ok = acc is not None and acc["status"] == "ok"
         rec["accuracy change vs dense (points)"] = (
             f"{100 * (acc['value'] - dense[ident]):+.2f}" if ok and ident in dense else ""
