@@ -31,7 +31,8 @@ SUBMITTED = re.compile(
 # chain and the summary as one Slurm job each: 4 Slurm jobs in 3 waves instead of 8 in 6.
 GROUPS = [
     "prepare_dataset=model", "train_ann=model", "convert_ann2snn=model", "prune=model",
-    "deploy=cell", "measure=cell", "aggregate=summary", "report=summary",
+    "deploy=cell", "measure=cell", "aggregate=summary", "report_dataset=summary",
+    "report_simulation=summary", "report=summary",
 ]  # fmt: skip
 
 
