@@ -23,6 +23,16 @@ TRAINING = {
 }
 
 
+#: Lines a test wants in the run's final summary (e.g. the real Slurm's sbatch job ids, so
+#: the CI log shows them); pytest captures ordinary prints of passing tests.
+SUMMARY_LINES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in SUMMARY_LINES:
+        terminalreporter.write_line(line)
+
+
 def snakemake_bin() -> str:
     candidate = Path(sys.executable).with_name("snakemake")
     return str(candidate) if candidate.exists() else shutil.which("snakemake")

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, SUMMARY_LINES
 
 SUBMITTED = re.compile(
     r"has been submitted with SLURM jobid (\d+) \(log: \S*/slurm/((?:rule|group)_[^/\s]+)/"
@@ -104,9 +104,11 @@ def slurm_run(tmp_path_factory):
     start = time.monotonic()
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     elapsed = time.monotonic() - start
-    print(f"snakemake --profile slurm: exit {proc.returncode} after {elapsed:.0f} s")
     submitted = [(job, job_name(name)) for job, name in SUBMITTED.findall(proc.stderr)]
-    print("sbatch job ids:", " ".join(f"{name}={job}" for job, name in submitted))
+    SUMMARY_LINES.append(
+        f"real Slurm: snakemake --profile slurm exit {proc.returncode} after {elapsed:.0f} s; sbatch job ids: "
+        + " ".join(f"{name}={job}" for job, name in submitted)
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return out, proc, submitted
 
