@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from spikemark.models import load_checkpoint
-from spikemark.prune import PRUNING_METHODS, apply_global_magnitude, apply_lamp, lamp_scores, make_permanent, prune_model, weight_sparsity
+from spikemark.matrix import DENSE, PRUNING_METHODS, pruning_levels
+from spikemark.prune import PRUNERS, apply_global_magnitude, apply_lamp, lamp_scores, make_permanent, prune_model, weight_sparsity
 
 from conftest import TRAINING
 
@@ -57,7 +58,7 @@ def test_lamp_reaches_global_sparsity_and_keeps_every_layer(sparsity):
 
 
 def test_prune_stage_with_lamp_records_the_method(digits_models, data_dir, tmp_path):
-    assert PRUNING_METHODS == ("global_magnitude", "lamp")
+    assert set(PRUNERS) == set(PRUNING_METHODS)
     out = tmp_path / "lamp.pt"
     achieved = prune_model(str(data_dir / "digits.npz"), str(digits_models["ann2snn"]), str(out), sparsity=0.9,
                            method="lamp", finetune_epochs=0, training=TRAINING, seed=0)
@@ -65,3 +66,20 @@ def test_prune_stage_with_lamp_records_the_method(digits_models, data_dir, tmp_p
     pruned = load_checkpoint(out)
     assert pruned.meta["pruning"] == "lamp"
     assert not any(name.endswith("_orig") for name, _ in pruned.module.named_parameters())
+
+
+def test_pruning_levels_compare_methods_at_equal_sparsity_over_one_dense_baseline():
+    levels = pruning_levels(["global_magnitude", "lamp"], [0.0, 0.5, 0.9])
+    assert levels == [(DENSE, 0.0), ("global_magnitude", 0.5), ("lamp", 0.5), ("global_magnitude", 0.9), ("lamp", 0.9)]
+    assert pruning_levels(["lamp"], [0.5]) == [("lamp", 0.5)]
+
+
+def test_dense_baseline_keeps_every_weight_and_refuses_a_sparsity(digits_models, data_dir, tmp_path):
+    out = tmp_path / "dense.pt"
+    args = dict(finetune_epochs=0, training=TRAINING, seed=0)
+    model = str(digits_models["ann"])
+    achieved = prune_model(str(data_dir / "digits.npz"), model, str(out), sparsity=0.0, method=DENSE, **args)
+    assert achieved == pytest.approx(weight_sparsity(load_checkpoint(model).module))
+    assert load_checkpoint(out).meta["pruning"] == DENSE
+    with pytest.raises(ValueError, match="removes no weights"):
+        prune_model(str(data_dir / "digits.npz"), model, str(out), sparsity=0.5, method=DENSE, **args)

@@ -13,6 +13,7 @@ from conftest import REPO, run_snakemake
 from spikemark import datasets
 from spikemark.config import load
 from spikemark.frameworks import for_method
+from spikemark.matrix import pruning_levels
 from spikemark.models import ARCHITECTURES
 
 PAPER = REPO / "config" / "paper.yaml"
@@ -20,7 +21,8 @@ PAPER = REPO / "config" / "paper.yaml"
 
 def paper_cells(cfg) -> int:
     per_dataset = sum(len(for_method(m, cfg["frameworks"])) for m in cfg["methods"])
-    return per_dataset * len(cfg["datasets"]) * len(cfg["hardware"]) * len(cfg["pruning"]["sparsity"]) * len(cfg["training"]["seeds"])
+    levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
+    return per_dataset * len(cfg["datasets"]) * len(cfg["hardware"]) * len(levels) * len(cfg["training"]["seeds"])
 
 
 def test_paper_config_is_valid_and_complete():
@@ -28,6 +30,7 @@ def test_paper_config_is_valid_and_complete():
     assert set(cfg["datasets"]) == set(datasets.REGISTRY)
     assert cfg["methods"] == ["ann", "ann2snn", "surrogate"] and cfg["hardware"] == ["cpu", "cuda"]
     assert 0.0 in cfg["pruning"]["sparsity"] and len(cfg["training"]["seeds"]) == 3
+    assert cfg["pruning"]["methods"] == ["global_magnitude", "lamp"]
     assert {m["arch"] for m in cfg["models"].values()} <= set(ARCHITECTURES)
     assert set(cfg["models"]) == set(cfg["datasets"])
     sim = cfg["simulation"]
@@ -44,7 +47,7 @@ def test_paper_dry_run_lists_every_cell(tmp_path):
                          f"results_dir={tmp_path}", timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M)}
-    assert counts["measure"] == counts["deploy"] == paper_cells(cfg) == 3168  # 11 method x framework pairs
+    assert counts["measure"] == counts["deploy"] == paper_cells(cfg) == 5808  # 11 method x framework pairs, 11 pruning levels
     assert counts["prepare_dataset"] == len(cfg["datasets"])
     assert counts["download_dataset"] == sum(datasets.needs_download(d) for d in cfg["datasets"]) == 6
     assert counts["train_ann"] == counts["train_snn"] == len(cfg["datasets"]) * 3
@@ -72,6 +75,7 @@ def test_real_dataset_cells_run_or_skip_with_reason(tmp_path):
             "pruning": {"sparsity": [0.0]},
             "measure": {"warmup": 0, "repeats": 1, "batch_size": 8, "energy": {"meters": [], "estimates": [], "idle_seconds": 0}},
             "simulation": {"enabled": False},
+            "robustness": {"enabled": False},
         }
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(config))

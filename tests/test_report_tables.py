@@ -62,7 +62,7 @@ def test_framework_comparison_values_sources_and_reasons(table):
     invalid = _row(comp, dataset="digits", method="surrogate")
     assert (invalid["status"], invalid["reason"]) == ("invalid", INVALID)
     assert invalid["accuracy"].startswith("0.55 [")  # shown, flagged, not dropped
-    assert len(comp) == 9  # every cell, whatever its status
+    assert len(comp) == 10  # every cell, whatever its status
 
 
 def test_energy_cell_lists_every_reason_when_nothing_is_available():
@@ -112,10 +112,18 @@ def test_conversion_table_penalty_and_edp_change(table):
 
 def test_pruning_table_change_against_dense(table):
     prun = report.pruning_table(table)
-    half = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5")
+    half = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5", pruning="global_magnitude")
     assert half["accuracy change vs dense (points)"] == "-1.10"
     assert half["connection sparsity"] == "0.5"
     assert half["footprint (bytes)"] == "1.92e+04"
+
+
+def test_pruning_table_sets_methods_side_by_side_over_one_dense_baseline(table):
+    prun = report.pruning_table(table)
+    snn = prun[(prun["dataset"] == "digits") & (prun["method"] == "ann2snn") & (prun["hardware"] == "cpu")]
+    assert list(zip(snn["pruning"], snn["sparsity"])) == [("none", "0"), ("global_magnitude", "0.5"), ("lamp", "0.5")]
+    lamp = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", pruning="lamp")
+    assert lamp["accuracy change vs dense (points)"] == "-0.40"  # 0.958 against the shared 0.962
 
 
 def test_pareto_front():

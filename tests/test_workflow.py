@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import xarray as xr
 import yaml
 
 from conftest import REPO, run_snakemake
+from spikemark.matrix import pruning_levels
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +31,8 @@ def test_run(tmp_path_factory):
 def expected_cells():
     cfg = yaml.safe_load((REPO / "config/test.yaml").read_text())
     n_fw = {"ann": 1, "ann2snn": len(cfg["frameworks"]), "surrogate": len(cfg["frameworks"])}
-    per_dataset = sum(n_fw[m] for m in cfg["methods"]) * len(cfg["hardware"]) * len(cfg["pruning"]["sparsity"])
+    levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
+    per_dataset = sum(n_fw[m] for m in cfg["methods"]) * len(cfg["hardware"]) * len(levels)
     return per_dataset * len(cfg["datasets"]) * len(cfg["training"]["seeds"])
 
 
@@ -38,6 +41,14 @@ def test_dry_run_of_default_config_lists_the_dag():
     assert proc.returncode == 0, proc.stderr[-2000:]
     for rule in ("prepare_dataset", "train_ann", "convert_ann2snn", "train_snn", "prune", "deploy", "measure", "aggregate", "report"):
         assert rule in proc.stdout + proc.stderr
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M))
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
+    # one dense and one prune job per pruning method and non-zero sparsity, per trained model
+    assert int(counts["prune"]) == len(levels) * len(cfg["datasets"]) * len(cfg["methods"])
+    # the default sweeps only the dense SNN cells (robustness.sparsity: [0.0])
+    swept = [level for level in levels if level[1] in cfg["robustness"]["sparsity"]]
+    assert int(counts["robustness"]) == len(swept) * len(cfg["datasets"]) * 2 * len(cfg["hardware"])
 
 
 def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
@@ -81,7 +92,8 @@ def test_latency_and_robustness_rows(test_run):
 def test_results_files_hold_the_same_numbers(test_run):
     out, _ = test_run
     table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
-    prov = pd.read_csv(out / "provenance.csv", keep_default_na=False)
+    # strings: a hex config hash can be all digits
+    prov = pd.read_csv(out / "provenance.csv", keep_default_na=False, dtype=str)
     assert set(table.run_id) == set(prov.run_id)
     assert (prov.config_hash != "").all() and (prov.git_commit != "").all() and (prov.host != "").all()
     cube = xr.open_dataset(out / "metrics.nc", group="ml", engine="h5netcdf")
@@ -116,7 +128,7 @@ def test_rerun_with_everything_up_to_date_does_nothing(test_run):
 
 def test_a_failing_cell_is_recorded_and_the_rest_still_finish(test_run, tmp_path):
     out, _ = test_run
-    victim = out / "models/digits/seed0/surrogate/pruned_s0.5.pt"
+    victim = out / "models/digits/seed0/surrogate/lamp/pruned_s0.5.pt"
     victim.write_bytes(b"this is not a checkpoint")  # a corrupted artefact, newer than its outputs
     time.sleep(1)
     proc = run_snakemake("-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")

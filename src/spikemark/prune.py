@@ -1,6 +1,7 @@
 """Magnitude pruning of synaptic weights, with optional fine-tuning.
 
-Pruning acts on every Linear and Conv2d weight (biases stay). Methods (``PRUNING_METHODS``):
+Pruning acts on every Linear and Conv2d weight (biases stay). Methods
+(``spikemark.matrix.PRUNING_METHODS``; ``none`` for the dense baseline at sparsity 0):
 
 - ``global_magnitude``: all weights ranked globally by magnitude;
 - ``lamp``: layer-adaptive magnitude pruning (Lee et al., ICLR 2021): each weight's score
@@ -21,12 +22,12 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from spikemark import datasets
+from spikemark.matrix import DENSE, PRUNING_METHODS
 from spikemark.models import Classifier, load_checkpoint, save_checkpoint
 from spikemark.train import cross_entropy, fit, seed_everything, to_tensors
 
 log = logging.getLogger(__name__)
 
-PRUNING_METHODS = ("global_magnitude", "lamp")
 
 
 def synaptic_layers(module: nn.Module) -> list[nn.Module]:
@@ -115,8 +116,10 @@ def prune_model(
     seed: int,
 ) -> float:
     """Prune ``model`` to ``sparsity``; fine-tune if asked; returns the achieved sparsity."""
-    if method not in PRUNING_METHODS:
-        raise ValueError(f"unknown pruning method {method!r}; known: {PRUNING_METHODS}")
+    if method not in (*PRUNING_METHODS, DENSE):
+        raise ValueError(f"unknown pruning method {method!r}; known: {PRUNING_METHODS} (or {DENSE!r})")
+    if method == DENSE and sparsity > 0:
+        raise ValueError(f"pruning method {DENSE!r} removes no weights; sparsity {sparsity} needs a method")
     generator = seed_everything(seed)
     classifier = load_checkpoint(model)
     if sparsity > 0:

@@ -2,7 +2,7 @@
 import json
 
 from spikemark.datasets import needs_download
-from spikemark.matrix import for_method
+from spikemark.matrix import DENSE, PRUNING_METHODS, for_method, pruning_levels
 
 RESULTS = config["results_dir"]
 ENVS = Path(workflow.basedir) / "envs"
@@ -17,6 +17,7 @@ if "timing" not in workflow.global_resources:
 wildcard_constraints:
     dataset="[A-Za-z0-9_.-]+",
     method="ann|ann2snn|surrogate",
+    pruning="|".join((DENSE, *PRUNING_METHODS)),
     sparsity="[0-9.]+",
     framework="[A-Za-z0-9_.-]+",
     hardware="[A-Za-z0-9_.-]+",
@@ -39,20 +40,24 @@ def sparsity_label(value):
     return SPARSITY_FORMAT.format(float(value))
 
 
-CELL = "{dataset}/{method}/s{sparsity}/{framework}/{hardware}/seed{seed}"
+CELL = "{dataset}/{method}/{pruning}/s{sparsity}/{framework}/{hardware}/seed{seed}"
+# The pruned (or dense) model a cell deploys.
+PRUNED_MODEL = "models/{dataset}/seed{seed}/{method}/{pruning}/pruned_s{sparsity}.pt"
 
 
 def ml_cells():
-    """Every (dataset, method, sparsity, framework, hardware, seed) cell of the matrix."""
+    """Every (dataset, method, pruning, sparsity, framework, hardware, seed) cell."""
+    levels = pruning_levels(config["pruning"]["methods"], config["pruning"]["sparsity"])
     for dataset in config["datasets"]:
         for method in config["methods"]:
             for framework in for_method(method, config["frameworks"]):
                 for hardware in config["hardware"]:
-                    for sparsity in config["pruning"]["sparsity"]:
+                    for pruning, sparsity in levels:
                         for seed in config["training"]["seeds"]:
                             yield dict(
                                 dataset=dataset,
                                 method=method,
+                                pruning=pruning,
                                 sparsity=sparsity_label(sparsity),
                                 framework=framework,
                                 hardware=hardware,
@@ -101,7 +106,7 @@ def cell_coords(wildcards):
         framework=wildcards.framework,
         hardware=wildcards.hardware,
         seed=int(wildcards.seed),
-        pruning=config["pruning"]["method"],
+        pruning=wildcards.pruning,
     )
 
 
@@ -147,11 +152,13 @@ def robustness_cells():
     cfg = config["robustness"]
     if not cfg["enabled"]:
         return []
+    sparsities = cfg["sparsity"]
     return [
         cell
         for cell in ml_cells()
         if cell["method"] in ROBUSTNESS_METHODS
         and cell["framework"] in cfg["frameworks"]
+        and (sparsities is None or float(cell["sparsity"]) in map(float, sparsities))
     ]
 
 

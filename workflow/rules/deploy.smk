@@ -1,7 +1,7 @@
 rule deploy:
     input:
         dataset=results("data/{dataset}.npz"),
-        model=results("models/{dataset}/seed{seed}/{method}/pruned_s{sparsity}.pt"),
+        model=results(PRUNED_MODEL),
     output:
         record=results(f"cells/{CELL}/deployment.json"),
     log:

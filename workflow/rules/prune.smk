@@ -3,11 +3,11 @@ rule prune:
         dataset=results("data/{dataset}.npz"),
         model=trained_model,
     output:
-        pruned=results("models/{dataset}/seed{seed}/{method}/pruned_s{sparsity}.pt"),
+        pruned=results(PRUNED_MODEL),
     log:
-        logs("prune/{dataset}/seed{seed}/{method}_s{sparsity}.log"),
+        logs("prune/{dataset}/seed{seed}/{method}/{pruning}_s{sparsity}.log"),
     benchmark:
-        benchmarks("prune/{dataset}/seed{seed}/{method}_s{sparsity}.tsv")
+        benchmarks("prune/{dataset}/seed{seed}/{method}/{pruning}_s{sparsity}.tsv")
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -16,7 +16,7 @@ rule prune:
         runtime=120,
     params:
         sparsity=lambda wc: float(wc.sparsity),
-        method=config["pruning"]["method"],
+        method=lambda wc: wc.pruning,
         finetune_epochs=config["pruning"]["finetune_epochs"],
         training=config["training"],
         seed=lambda wc: int(wc.seed),

@@ -5,7 +5,7 @@
 rule robustness:
     input:
         dataset=results("data/{dataset}.npz"),
-        model=results("models/{dataset}/seed{seed}/{method}/pruned_s{sparsity}.pt"),
+        model=results(PRUNED_MODEL),
         deployment=results(f"cells/{CELL}/deployment.json"),
     output:
         metrics=results(f"cells/{CELL}/robustness.csv"),

@@ -11,6 +11,7 @@ import matplotlib.ticker
 import pandas as pd
 import seaborn as sns
 
+from spikemark.matrix import DENSE
 from spikemark.report import tables
 
 PHASE_LABELS = {
@@ -62,8 +63,9 @@ def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
     for ax, dataset in zip(axes.flat, datasets):
         sub = snn[snn["dataset"] == dataset].sort_values("T")
+        pruned_by = sub["pruning"].where(sub["sparsity"] > 0, "").map(lambda p: f" ({p})" if p else "")
         sub = sub.assign(
-            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + " " + sub["hardware"]
+            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + pruned_by + " " + sub["hardware"]
         )
         sns.lineplot(data=sub, x="T", y="value", hue="series", marker="o", ax=ax, errorbar=None)
         _errorbars(ax, sub, "T")
@@ -78,19 +80,32 @@ def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def per_pruning_method(points: pd.DataFrame) -> pd.DataFrame:
+    """Points with a ``line_pruning`` column: one line per pruning method, each starting
+    from the dense (sparsity 0, pruning ``none``) point that all methods share."""
+    methods = sorted(set(points["pruning"]) - {DENSE}) or [DENSE]
+    dense = points["pruning"] == DENSE
+    lines = [points[~dense].assign(line_pruning=points.loc[~dense, "pruning"])]
+    lines += [points[dense].assign(line_pruning=method) for method in methods]
+    return pd.concat(lines, ignore_index=True)
+
+
 def sparsity_sweep(table: pd.DataFrame) -> plt.Figure:
-    """Accuracy against sparsity (largest T), one line per method / framework / hardware."""
+    """Accuracy against sparsity (largest T), one line per method / framework / hardware /
+    pruning method."""
     acc = tables.accuracy_by_timesteps(table)
     if acc.empty:
         return empty_figure(tables.EMPTY_ML)
-    keys = ["dataset", "method", "framework", "hardware", "sparsity", "seed"]
+    keys = ["dataset", "method", "framework", "hardware", "pruning", "sparsity", "seed"]
     largest = acc.groupby(keys, dropna=False)["T"].transform("max")
-    head = acc[acc["T"].isna() | (acc["T"] == largest)]
+    head = per_pruning_method(acc[acc["T"].isna() | (acc["T"] == largest)])
     datasets = sorted(head["dataset"].unique())
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
     for ax, dataset in zip(axes.flat, datasets):
         sub = head[head["dataset"] == dataset].sort_values("sparsity")
-        sub = sub.assign(series=sub["method"] + " / " + sub["framework"] + " / " + sub["hardware"])
+        sub = sub.assign(
+            series=sub["method"] + " / " + sub["framework"] + " / " + sub["hardware"] + " / " + sub["line_pruning"]
+        )
         sns.lineplot(data=sub, x="sparsity", y="value", hue="series", marker="o", ax=ax, errorbar=None)
         _errorbars(ax, sub, "sparsity")
         ax.set(title=dataset, xlabel="sparsity (fraction of weights pruned)", ylabel="accuracy")

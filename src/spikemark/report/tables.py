@@ -16,7 +16,7 @@ import pandas as pd
 
 from spikemark.results import CELL_METRIC, COLUMNS
 
-ML_KEYS = ["dataset", "method", "framework", "hardware", "sparsity", "seed"]
+ML_KEYS = ["dataset", "method", "framework", "hardware", "pruning", "sparsity", "seed"]
 SIM_KEYS = ["framework", "scale", "threads"]
 NUMERIC = ("value", "ci_low", "ci_high", "n")
 PROVENANCE_COLUMNS = ("host", "cpu_model", "gpu_model")
@@ -372,7 +372,7 @@ def accuracy_by_timesteps(table: pd.DataFrame) -> pd.DataFrame:
     acc = acc[(acc["metric"] == "accuracy") & (acc["status"] == "ok")].copy()
     acc["T"] = _tnum(acc["timesteps"])
     acc["sparsity"] = _tnum(acc["sparsity"])
-    cols = [*_keys(table, []), "dataset", "method", "framework", "hardware", "sparsity", "seed", "T"]
+    cols = [*_keys(table, []), "dataset", "method", "framework", "hardware", "pruning", "sparsity", "seed", "T"]
     return acc[[*cols, "value", "ci_low", "ci_high", "n"]].reset_index(drop=True)
 
 
@@ -482,18 +482,23 @@ PRUNING_COLUMNS = {
 
 
 def pruning_table(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
-    """Accuracy, footprint, synaptic operations and energy against sparsity (at the largest T)."""
+    """Accuracy, footprint, synaptic operations and energy against sparsity (at the largest T).
+
+    Pruning methods sit side by side at each sparsity, under the one dense baseline
+    (pruning ``none``) they share; the accuracy change is against that baseline.
+    """
     out = []
     dense: dict[tuple, float] = {}
-    group = [k for k in _keys(table, ML_KEYS) if k != "sparsity"]
+    group = [k for k in _keys(table, ML_KEYS) if k not in ("pruning", "sparsity")]
     cells = sorted(
-        _ml_cells(table, dataset), key=lambda kr: (*[kr[0][k] for k in group], float(kr[0]["sparsity"]))
+        _ml_cells(table, dataset),
+        key=lambda kr: (*[kr[0][k] for k in group], float(kr[0]["sparsity"]), kr[0]["pruning"]),
     )
     for key, rows in cells:
         status, reason = _cell_mark(rows)
         t = _largest_t(rows)
         head = _at_t(rows, t)
-        rec = {**{k: key[k] for k in group}, "sparsity": key["sparsity"], "T": _fmt_t(t)}
+        rec = {**{k: key[k] for k in group}, "pruning": key["pruning"], "sparsity": key["sparsity"], "T": _fmt_t(t)}
         acc = _pick(head, "accuracy")
         ident = tuple(key[k] for k in group)
         if acc is not None and acc["status"] == "ok" and float(key["sparsity"]) == 0:
@@ -504,7 +509,7 @@ def pruning_table(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
             f"{100 * (acc['value'] - dense[ident]):+.2f}" if ok and ident in dense else ""
         )
         out.append({**rec, "status": status, "reason": reason})
-    cols = [*group, "sparsity", "T", *PRUNING_COLUMNS.values(), "accuracy change vs dense (points)"]
+    cols = [*group, "pruning", "sparsity", "T", *PRUNING_COLUMNS.values(), "accuracy change vs dense (points)"]
     return pd.DataFrame(out, columns=[*cols, "status", "reason"])
 
 
