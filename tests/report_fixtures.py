@@ -5,6 +5,11 @@ skipped cuda cell, a failed cell, an invalid (deployment disagrees) cell, energy
 unavailable and an ``estimate-ops`` estimate, and the PD14 simulation track on NEST (two
 thread counts, two seeds) plus an invalid PyNN run. Machine B (``gpunode``, H100): one ANN
 cell on cuda with an NVML reading.
+
+Both machines also ran the framework latency benchmark (``track = latency``: eager on the
+laptop's CPU with a skipped fused-kernel backend and a skipped cuda cell; eager and compiled
+on the H100, one compile failing), and machine A the robustness protocol (``variant =
+robustness``) on two converted cells, with a skipped cuda and an invalid surrogate cell.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ CUDA_SKIP = "CUDA is not available on this node"
 FAILED = "RuntimeError: out of memory in deploy"
 INVALID = "deployed outputs disagree with the source model (agreement 0.62 < 0.99)"
 PYNN_INVALID = "L23E rate 41.2 Hz outside the reference band"
+FUSED_SKIP = "spikingjelly triton backend needs a CUDA device (on cpu only the torch reference runs)"
+COMPILE_FAILED = "torch.compile failed: Unsupported: call_function UserDefinedClassVariable"
+LATENCY_T = 100
+LATENCY_BATCH = 16
 
 PROV_FIELDS = [
     "run_id",
@@ -34,7 +43,7 @@ PROV_FIELDS = [
 ]
 
 
-def _ml(dataset, method, framework, hardware, sparsity, seed=0, pruning=None) -> ResultSet:
+def _ml(dataset, method, framework, hardware, sparsity, seed=0, pruning=None, **extra) -> ResultSet:
     return ResultSet(
         "ml",
         dict(
@@ -45,6 +54,7 @@ def _ml(dataset, method, framework, hardware, sparsity, seed=0, pruning=None) ->
             sparsity=sparsity,
             seed=seed,
             pruning=pruning or ("none" if sparsity == 0 else "global_magnitude"),
+            **extra,
         ),
     )
 
@@ -147,6 +157,108 @@ def sim_cell(framework: str, threads: int, seed: int, *, rtf: float, invalid: st
     return rs
 
 
+def latency_cell(
+    framework: str,
+    hardware: str,
+    sizes: list[int],
+    *,
+    seconds_per_unit: float,
+    compile_fails: bool = False,
+    compiled: bool = False,
+    skipped: str = "",
+) -> ResultSet:
+    """Rows as ``spikemark.latency.latency_benchmark`` writes them (times grow with size)."""
+    rs = ResultSet("latency", dict(framework=framework, hardware=hardware))
+    if skipped:
+        rs.mark_cell("skipped", skipped)
+        return rs
+    backend = framework.partition("-")[2] or "torch"
+    for size in sizes:
+        coords = dict(size=size, backend=backend, timesteps=LATENCY_T)
+        rs.add("batch_size", LATENCY_BATCH, "samples", source="config", **coords)
+        variants = ["eager"] + (["compiled"] if compiled else [])
+        for variant in variants:
+            if variant == "compiled":
+                if compile_fails:
+                    rs.add(
+                        "compile_time",
+                        None,
+                        "s",
+                        status="failed",
+                        reason=COMPILE_FAILED,
+                        variant=variant,
+                        **coords,
+                    )
+                    continue
+                rs.add("compile_time", 12.5, "s", source="measured-first-call", variant=variant, **coords)
+            speedup = 0.5 if variant == "compiled" else 1.0
+            base = seconds_per_unit * size * speedup
+            for metric, factor in (("inference_time", 1.0), ("forward_time", 1.2), ("backward_time", 2.0)):
+                t = base * factor
+                rs.add_summary(metric, Summary(t, 5, 0.95 * t, 1.1 * t), "s", variant=variant, **coords)
+            rs.add(
+                "peak_host_memory",
+                2.0e8 + 1e4 * size,
+                "bytes",
+                source="vmhwm-reset",
+                variant=variant,
+                **coords,
+            )
+            if hardware == "cuda":
+                rs.add(
+                    "peak_cuda_memory",
+                    4.0 * size * size,
+                    "bytes",
+                    source="torch.cuda.max_memory_allocated",
+                    variant=variant,
+                    **coords,
+                )
+    return rs
+
+
+def robustness_cell(
+    dataset: str,
+    method: str,
+    hardware: str,
+    sparsity: float,
+    accs: dict[tuple[int, float], float],
+    *,
+    mark: tuple[str, str] | None = None,
+) -> ResultSet:
+    """Rows as ``spikemark.robustness.robustness`` writes them: per (T, σ) point, accuracy
+    (Wilson), the workload metrics in the folded convention and batch-1 latency."""
+    rs = _ml(dataset, method, "spikingjelly", hardware, sparsity, variant="robustness")
+    if mark:
+        rs.mark_cell(*mark)
+        return rs
+    for (t, sigma), acc in accs.items():
+        at = dict(timesteps=t, noise=sigma)
+        rs.add_summary("accuracy", Summary(acc, 450, acc - 0.03, acc + 0.02), "fraction", **at)
+        rs.add("activation_sparsity", 0.9, "fraction", source="folded-convention", **at)
+        rs.add("effective_macs", 64.0 * t, "ops/sample", source="folded-convention", **at)
+        rs.add("effective_acs", 250.0 * t * (1 + sigma), "ops/sample", source="folded-convention", **at)
+        rs.add("dense_synops", 4672.0 * t, "ops/sample", source="folded-convention", **at)
+        rs.add("membrane_updates", 138.0 * t, "ops/sample", source="folded-convention", **at)
+        rs.add_summary("latency_batch1", Summary(1e-4 * t, 5, 0.9e-4 * t, 1.1e-4 * t), "s", **at)
+        rs.add_summary("latency_batch1_cpu", Summary(1e-4 * t, 5, 0.9e-4 * t, 1.1e-4 * t), "s", **at)
+        rs.add("latency_batch1_peak_host_memory", 3.1e8, "bytes", source="vmhwm-reset", **at)
+    return rs
+
+
+#: Machine A's robustness points of the digits converted cell: the T sweep at σ = 0 (T = 32
+#: beyond the measure stage's largest T = 16, so a leak into the ML tables would show) and
+#: the σ sweep at the evaluation T = 16 (where σ = 0 is one point of both sweeps).
+DIGITS_ROBUSTNESS = {
+    (2, 0.0): 0.41,
+    (8, 0.0): 0.93,
+    (16, 0.0): 0.962,
+    (32, 0.0): 0.971,
+    (16, 0.1): 0.95,
+    (16, 0.5): 0.62,
+}
+RANDMAN_ROBUSTNESS = {(2, 0.0): 0.5, (16, 0.0): 0.8, (16, 0.2): 0.71}
+
+
 def machine_a() -> tuple[list[ResultSet], dict]:
     sets = [
         ann_cell("digits", 0.0, 0.975),
@@ -168,6 +280,18 @@ def machine_a() -> tuple[list[ResultSet], dict]:
         for seed in (1, 2):
             sets.append(sim_cell("nest", threads, seed, rtf=6.0 / threads))
     sets.append(sim_cell("pynn-nest", 2, 1, rtf=4.0, invalid=PYNN_INVALID))
+    sets += [
+        latency_cell("spikingjelly", "cpu", [128, 256, 512], seconds_per_unit=2e-5),
+        latency_cell("norse", "cpu", [128, 256, 512], seconds_per_unit=5e-5),
+        latency_cell("spikingjelly-triton", "cpu", [], seconds_per_unit=0, skipped=FUSED_SKIP),
+        latency_cell("spikingjelly", "cuda", [], seconds_per_unit=0, skipped=CUDA_SKIP),
+    ]
+    sets += [
+        robustness_cell("digits", "ann2snn", "cpu", 0.0, DIGITS_ROBUSTNESS),
+        robustness_cell("randman", "ann2snn", "cpu", 0.0, RANDMAN_ROBUSTNESS),
+        robustness_cell("digits", "ann2snn", "cuda", 0.0, {}, mark=("skipped", CUDA_SKIP)),
+        robustness_cell("digits", "surrogate", "cpu", 0.0, {}, mark=("invalid", INVALID)),
+    ]
     return sets, {
         "host": "laptop",
         "cpu_model": "AMD EPYC 7B13",
@@ -178,7 +302,11 @@ def machine_a() -> tuple[list[ResultSet], dict]:
 
 
 def machine_b() -> tuple[list[ResultSet], dict]:
-    sets = [ann_cell("digits", 0.0, 0.974, hardware="cuda", nvml=True)]
+    sets = [
+        ann_cell("digits", 0.0, 0.974, hardware="cuda", nvml=True),
+        latency_cell("spikingjelly", "cuda", [4096, 8192], seconds_per_unit=1e-7, compiled=True),
+        latency_cell("norse", "cuda", [4096, 8192], seconds_per_unit=3e-7, compiled=True, compile_fails=True),
+    ]
     return sets, {
         "host": "gpunode",
         "cpu_model": "Intel Xeon 8468",

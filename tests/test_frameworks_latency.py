@@ -46,13 +46,17 @@ def test_rows_per_size_with_forward_backward_and_memory(tmp_path):
     rs = latency_benchmark(str(tmp_path / "m.csv"), coords={"framework": "snntorch", "hardware": "cpu"}, bench_cfg=CFG)
     table = pd.read_csv(tmp_path / "m.csv", keep_default_na=False)
     assert set(table.track) == {"latency"} and set(table.status) == {"ok"}
-    assert set(table["size"]) == {16, 32} and set(table.variant) == {"eager"} and set(table.timesteps) == {6}
+    timings = table[table.metric != "batch_size"]
+    assert set(table["size"]) == {16, 32} and set(table.timesteps) == {6}
+    assert set(timings.variant) == {"eager"}
     for metric in ("inference_time", "forward_time", "backward_time", "peak_host_memory"):
         rows = table[table.metric == metric]
         assert len(rows) == 2 and (rows.value > 0).all()
     timing = table[table.metric == "forward_time"].iloc[0]
     assert timing.n == 2 and timing.unit == "s" and timing.source == "measured"
     assert rs.run_id == timing.run_id
+    batch = table[table.metric == "batch_size"]
+    assert list(batch.value) == [3, 3] and set(batch.source) == {"config"} and set(batch.variant) == {""}
 
 
 @pytest.mark.parametrize("framework,hardware", [("spikingjelly-cuda", "cpu"), ("spikingjelly-triton", "cpu"),

@@ -13,18 +13,38 @@ import subprocess
 import pandas as pd
 import pytest
 
-from report_fixtures import CUDA_SKIP, FAILED, INVALID, PYNN_INVALID, machine_b, write_results
+from report_fixtures import (
+    COMPILE_FAILED,
+    CUDA_SKIP,
+    FAILED,
+    FUSED_SKIP,
+    INVALID,
+    LATENCY_BATCH,
+    PYNN_INVALID,
+    machine_b,
+    write_results,
+)
 from spikemark import report
 
 pytestmark = pytest.mark.slow
 
-TABLES = ["table_framework_comparison", "table_conversion", "table_pruning", "table_pd14"]
+TABLES = [
+    "table_framework_comparison",
+    "table_conversion",
+    "table_pruning",
+    "table_pd14",
+    "table_latency",
+    "table_robustness",
+]
 FIGURES = [
     "fig_accuracy_vs_energy",
     "fig_accuracy_vs_timesteps",
     "fig_sparsity_sweep",
     "fig_pd14_strong_scaling",
     "fig_pd14_rates",
+    "fig_latency",
+    "fig_robustness_timesteps",
+    "fig_robustness_noise",
 ]
 
 
@@ -102,6 +122,25 @@ def test_html_site_is_navigable_with_tables_and_images(site):
         CUDA_SKIP in digits
         and "randman" not in digits.split("Framework comparison")[1].split("Conversion")[0]
     )
+
+
+def test_latency_and_robustness_sections(site):
+    latency = _csv(site, "table_latency")
+    assert set(latency["platform"]) == {"laptop (AMD EPYC 7B13)", "gpunode (Intel Xeon 8468; NVIDIA H100)"}
+    assert FUSED_SKIP in set(latency["reason"]) and COMPILE_FAILED in set(latency["reason"])
+    robustness = _csv(site, "table_robustness")
+    assert {"T", "T and σ", "σ"} <= set(robustness["sweep"])
+    index = (site / "index.html").read_text()
+    latency_section = index.split('id="Framework-latency-benchmark"')[1].split('id="Robustness"')[0]
+    assert f"B = {LATENCY_BATCH}" in latency_section and "<table" in latency_section
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', latency_section)) == 1
+    robustness_section = index.split('id="Robustness"')[1].split('id="Simulation-track"')[0]
+    assert "<table" in robustness_section
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', robustness_section)) == 2
+    digits = (site / "dataset_digits.html").read_text()
+    rob = digits.split('id="Robustness"')[1].split('id="Not-ok-here"')[0]
+    assert "<table" in rob and "0.962 [0.932, 0.982] (n=450)" in rob and "randman" not in rob
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', rob)) == 2
 
 
 @pytest.mark.skipif(

@@ -13,10 +13,11 @@ are stepped through time with each library's own neuron code:
   membrane scaled by τ) stepped in a Python loop;
 - ``norse``: ``LIFBoxCell`` (the same current-free LIF) stepped in a Python loop.
 
-Per size and variant (``eager``; ``compiled`` with ``torch.compile`` where enabled):
-``inference_time`` (forward without autograd), ``forward_time`` and ``backward_time`` of
-a training step (forward with autograd, then backward of the summed output spikes; timed
-separately inside the same call), peak host memory and, on CUDA, peak device memory of the
+Per size, a ``batch_size`` row (source ``config``) records B. Per size and variant
+(``eager``; ``compiled`` with ``torch.compile`` where enabled): ``inference_time``
+(forward without autograd), ``forward_time`` and ``backward_time`` of a training step
+(forward with autograd, then backward of the summed output spikes; timed separately
+inside the same call), peak host memory and, on CUDA, peak device memory of the
 training step, and for compiled variants ``compile_time`` (wall time of the first
 training step, which compiles, minus nothing: it is reported as measured). Every timing
 uses :func:`spikemark.measure.timing.measure_time` (warm-up, CUDA synchronisation before
@@ -191,6 +192,9 @@ def bench_size(rs: ResultSet, framework: str, size: int, cfg: dict, device: str)
     params = list(layer.parameters())
     x = spike_input(cfg["timesteps"], cfg["batch_size"], size, device)
     coords = {"size": size, "backend": backend, "timesteps": cfg["timesteps"]}
+    # The batch is part of the workload but no coordinate: one row says it, so the report
+    # can state the workload from the results alone.
+    rs.add("batch_size", cfg["batch_size"], "samples", source="config", **coords)
     runs = {"warmup": cfg["warmup"], "repeats": cfg["repeats"], "device": device}
     add_rows(rs, time_layer(layer, params, x, **runs), variant="eager", **coords)
     log.info("%s size %d eager done", framework, size)

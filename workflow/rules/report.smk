@@ -10,6 +10,22 @@ ML_FIGURES = [
     "fig_sparsity_sweep",
 ]
 ML_TABLES = ["table_framework_comparison", "table_conversion", "table_pruning"]
+# Written by the overview page even when their track is off (then empty, saying so).
+LATENCY_FIGURES = ["fig_latency"]
+LATENCY_TABLES = ["table_latency"]
+ROBUSTNESS_FIGURES = ["fig_robustness_timesteps", "fig_robustness_noise"]
+ROBUSTNESS_TABLES = ["table_robustness"]
+# The overview page's figures and tables by category of the Snakemake report.
+INDEX_FIGURES = {
+    "ML track": ML_FIGURES,
+    "Framework latency benchmark": LATENCY_FIGURES,
+    "Robustness": ROBUSTNESS_FIGURES,
+}
+INDEX_TABLES = {
+    "ML track": ML_TABLES,
+    "Framework latency benchmark": LATENCY_TABLES,
+    "Robustness": ROBUSTNESS_TABLES,
+}
 SIM_FIGURES = ["fig_pd14_strong_scaling", "fig_pd14_rates"]
 SIM_TABLES = ["table_pd14", "table_pd14_rates"]
 
@@ -134,21 +150,27 @@ rule report:
             report(
                 results(f"{REPORT}/{name}.png"),
                 caption=f"../report/{name}.rst",
-                category="ML track",
+                category=category,
             )
-            for name in ML_FIGURES
+            for category, names in INDEX_FIGURES.items()
+            for name in names
         ],
-        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=ML_FIGURES),
+        pdfs=expand(
+            results(f"{REPORT}/{{name}}.pdf"), name=sum(INDEX_FIGURES.values(), [])
+        ),
         tables=[
             report(
                 results(f"{REPORT}/{name}.csv"),
                 caption=f"../report/{name}.rst",
-                category="ML track",
+                category=category,
             )
-            for name in ML_TABLES
+            for category, names in INDEX_TABLES.items()
+            for name in names
         ],
         formats=expand(
-            results(f"{REPORT}/{{name}}.{{ext}}"), name=ML_TABLES, ext=["md", "tex"]
+            results(f"{REPORT}/{{name}}.{{ext}}"),
+            name=sum(INDEX_TABLES.values(), []),
+            ext=["md", "tex"],
         ),
     log:
         logs("report/index.log"),

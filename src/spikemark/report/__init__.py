@@ -2,11 +2,12 @@
 
 Notebooks (``notebooks/*.ipynb``) only call these functions; the logic lives in
 :mod:`spikemark.report.tables` (formatted tables), :mod:`spikemark.report.figures`
-(matplotlib figures) and :mod:`spikemark.report.render` (papermill + nbconvert).
+(matplotlib figures), :mod:`spikemark.report.tracks` (the framework latency benchmark and
+the robustness protocol) and :mod:`spikemark.report.render` (papermill + nbconvert).
 Re-render from existing results, combining machines: ``python -m spikemark.report``.
 """
 
-from spikemark.report import figures
+from spikemark.report import figures, tracks
 from spikemark.report.figures import figure_image, publish
 from spikemark.report.render import navigation, pages, render_notebook, render_site
 from spikemark.report.tables import (
@@ -75,5 +76,6 @@ __all__ = [
     "render_site",
     "status_counts",
     "to_markdown",
+    "tracks",
     "write_table",
 ]
