@@ -76,3 +76,26 @@ def digits_models(data_dir, tmp_path_factory) -> dict[str, Path]:
     )
     train_snn(str(data_dir / "digits.npz"), str(paths["surrogate"]), model_cfg=cfg, training=TRAINING, seed=0)
     return paths
+
+
+def measure_on_spikingjelly_and(framework: str, data: str, model: str, method: str, tmp_path: Path):
+    """Deploy and measure ``model`` on SpikingJelly and on ``framework`` (CPU, T=4 for a
+    converted SNN); the two metric tables, indexed by metric: (spikingjelly, framework)."""
+    import pandas as pd
+
+    from spikemark.deploy import deploy
+    from spikemark.measure.cell import measure
+
+    cfg = {"warmup": 0, "repeats": 2, "batch_size": 128, "threads": 1,
+           "energy": {"meters": [], "estimates": ["estimate-ops"], "tdp_watts": None, "ops_preset": "45nm-fp32",
+                      "idle_seconds": 0.0}}
+    tables = {}
+    for fw in ("spikingjelly", framework):
+        record = tmp_path / f"{fw}.json"
+        deploy(data, model, str(record), framework=fw, hardware_name="cpu", conversion_timesteps=[4],
+               agreement_threshold=0.99)
+        coords = {"dataset": "digits", "method": method, "sparsity": 0.0, "framework": fw, "hardware": "cpu", "seed": 0}
+        measure(data, model, str(record), str(tmp_path / f"{fw}.csv"), coords=coords, measure_cfg=cfg,
+                conversion_timesteps=[4])
+        tables[fw] = pd.read_csv(tmp_path / f"{fw}.csv", keep_default_na=False).set_index("metric")
+    return tables["spikingjelly"], tables[framework]

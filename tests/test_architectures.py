@@ -1,4 +1,5 @@
-"""Architectures beyond the MLP: the CNN (images, event frames) and the recurrent SNN."""
+"""Architectures beyond the MLP: the CNN (images, event frames) and the recurrent SNN,
+and the CNN deployed on snnTorch and Norse."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from spikemark import datasets
+from spikemark import datasets, frameworks
 from spikemark.convert import convert_ann2snn
+from spikemark.deploy import scores_on
 from spikemark.errors import StageFailed
+from spikemark.frameworks.stepped import export_nir
 from spikemark.models import ARCHITECTURES, load_checkpoint
 from spikemark.prune import prune_model
-from spikemark.train import train_ann, train_snn
+from spikemark.train import to_tensors, train_ann, train_snn
 
-from conftest import TRAINING
+from conftest import TRAINING, measure_on_spikingjelly_and
 
 CNN = {"arch": "cnn", "hidden": [32], "channels": [8, 16]}
 
@@ -65,6 +68,99 @@ def test_pruning_reaches_conv_weights(cnn_digits, data_dir, tmp_path):
     assert achieved == pytest.approx(0.5, abs=0.01)
     convs = [m for m in load_checkpoint(out).module.modules() if isinstance(m, torch.nn.Conv2d)]
     assert any(float((c.weight == 0).float().mean()) > 0 for c in convs)
+
+
+def _spike_rates(source, x, y, t) -> list[float]:
+    """Mean firing rate of each SpikingJelly neuron layer of ``source`` on ``x``."""
+    from spikingjelly.activation_based import neuron
+
+    rates: dict[str, list[float]] = {}
+    hooks = [m.register_forward_hook(lambda mod, i, out, n=n: rates.setdefault(n, []).append(float(out.float().mean())))
+             for n, m in source.module.named_modules() if isinstance(m, neuron.BaseNode)]
+    try:
+        scores_on(source, x, y, t)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [sum(v) / len(v) for v in rates.values()]
+
+
+@pytest.mark.parametrize("framework,method", [("snntorch", "ann2snn"), ("snntorch", "surrogate")])
+def test_deployed_cnn_scores_equal_source(framework, method, cnn_digits, data_dir):
+    """Same input → same scores and predictions, as for the MLP (test_frameworks.py).
+
+    The converted CNN uses the same tolerance as the converted MLP: snnTorch's
+    ``Leaky(beta=1, subtract, reset_delay=True)`` steps SpikingJelly's soft-reset IF and
+    differs only on exact threshold ties (``U > θ`` vs ``U ≥ θ``, rounding order), which
+    these inputs do not hit. The surrogate CNN goes through NIR (Conv2d, AvgPool2d,
+    Flatten nodes) with batches of 128, so a Flatten that swallowed the batch would fail.
+    """
+    paths, _ = cnn_digits
+    source = load_checkpoint(paths[method])
+    deployed = frameworks.get(framework).load(paths[method], "cpu")
+    assert any(isinstance(m, torch.nn.Conv2d) for m in deployed.module.modules())
+    x, y = to_tensors(datasets.load(str(data_dir / "digits.npz")), "test")
+    x, y = x[:128], y[:128]
+    t = 16
+    rates = _spike_rates(source, x, y, t)
+    assert len(rates) == (3 if method == "ann2snn" else 2) and all(0.01 < r < 0.99 for r in rates), rates
+    ref, out = scores_on(source, x, y, t), scores_on(deployed, x, y, t)
+    assert ref.abs().sum() > 0
+    agreement = float((ref.argmax(1) == out.argmax(1)).float().mean())
+    assert agreement >= 0.99
+    assert torch.allclose(ref, out, atol=1e-4, rtol=1e-4), float((ref - out).abs().max())
+
+
+def test_surrogate_cnn_exports_shaped_nir_nodes(cnn_digits):
+    import nir
+
+    graph = export_nir(load_checkpoint(cnn_digits[0]["surrogate"]))
+    kinds = [type(graph.nodes[b]).__name__ for _, b in graph.edges]
+    assert kinds == ["Conv2d", "AvgPool2d", "LIF", "Flatten", "Affine", "LIF", "Affine", "Output"]
+    pool = next(n for n in graph.nodes.values() if isinstance(n, nir.AvgPool2d))
+    assert list(pool.kernel_size) == [2, 2] and list(pool.stride) == [2, 2]  # NIR's (height, width)
+    flatten = next(n for n in graph.nodes.values() if isinstance(n, nir.Flatten))
+    assert list(flatten.input_type["input"]) == [8, 4, 4] and flatten.start_dim == 0  # NIR dims have no batch
+
+
+def test_norse_skips_cnns_naming_the_missing_node(cnn_digits):
+    """Norse 1.1's from_nir has no nir.AvgPool2d (only SumPool2d) and would run the net
+    without the layer; the cell is skipped instead. Converted CNNs: soft reset, as ever."""
+    paths, _ = cnn_digits
+    norse = frameworks.get("norse")
+    with pytest.raises(StageFailed) as info:
+        norse.load(paths["surrogate"], "cpu")
+    assert info.value.status == "skipped"
+    assert "nir.AvgPool2d" in info.value.reason and "norse" in info.value.reason
+    with pytest.raises(StageFailed) as info:
+        norse.load(paths["ann2snn"], "cpu")
+    assert info.value.status == "skipped" and "soft" in info.value.reason
+
+
+def test_snntorch_skips_a_nir_node_it_cannot_import():
+    import nir
+    import numpy as np
+
+    from spikemark.frameworks.snntorch_snn import import_nir
+
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([3])), "thr": nir.Threshold(np.ones(3)), "output": nir.Output(np.array([3]))},
+        edges=[("input", "thr"), ("thr", "output")],
+    )
+    with pytest.raises(StageFailed) as info:
+        import_nir(graph)
+    assert info.value.status == "skipped" and "nir.Threshold" in info.value.reason
+
+
+@pytest.mark.parametrize("method", ["ann2snn", "surrogate"])
+def test_measure_stage_runs_on_cnn_deployed_on_snntorch(method, cnn_digits, data_dir, tmp_path):
+    """Metric code on the deployed CNN: same accuracy and synaptic operations as on SpikingJelly."""
+    ref, out = measure_on_spikingjelly_and("snntorch", str(data_dir / "digits.npz"), cnn_digits[0][method], method,
+                                           tmp_path)
+    assert out.loc["deploy_agreement", "value"] == 1.0
+    for metric in ("accuracy", "effective_acs", "effective_macs", "dense_synops"):
+        assert float(out.loc[metric, "value"]) == pytest.approx(float(ref.loc[metric, "value"]), rel=1e-3), metric
+    assert float(out.loc["effective_acs", "value"]) > 0
 
 
 def event_frames(tmp_path, n=160, steps=4, shape=(2, 6, 6)):

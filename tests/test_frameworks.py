@@ -17,7 +17,7 @@ from spikemark.models import load_checkpoint
 from spikemark.prune import prune_model
 from spikemark.train import to_tensors
 
-from conftest import TRAINING
+from conftest import TRAINING, measure_on_spikingjelly_and
 
 #: framework × model kind pairs that must reproduce the source model.
 SUPPORTED = [("snntorch", "ann2snn"), ("snntorch", "surrogate"), ("norse", "surrogate"), ("spikingjelly", "ann2snn"),
@@ -132,23 +132,8 @@ def test_targets_agree_on_cuda(name, digits_models, data_dir):
 @pytest.mark.parametrize("framework,method", [("snntorch", "ann2snn"), ("snntorch", "surrogate"), ("norse", "surrogate")])
 def test_measure_stage_runs_on_nir_targets(framework, method, digits_models, data_dir, tmp_path):
     """The measure stage gives the same accuracy and synaptic operations as on SpikingJelly."""
-    import pandas as pd
-
-    from spikemark.measure.cell import measure
-
-    cfg = {"warmup": 0, "repeats": 2, "batch_size": 128, "threads": 1,
-           "energy": {"meters": [], "estimates": ["estimate-ops"], "tdp_watts": None, "ops_preset": "45nm-fp32",
-                      "idle_seconds": 0.0}}
-    tables = {}
-    for fw in ("spikingjelly", framework):
-        record = tmp_path / f"{fw}.json"
-        deploy(str(data_dir / "digits.npz"), str(digits_models[method]), str(record), framework=fw, hardware_name="cpu",
-               conversion_timesteps=[4], agreement_threshold=0.99)
-        coords = {"dataset": "digits", "method": method, "sparsity": 0.0, "framework": fw, "hardware": "cpu", "seed": 0}
-        measure(str(data_dir / "digits.npz"), str(digits_models[method]), str(record), str(tmp_path / f"{fw}.csv"),
-                coords=coords, measure_cfg=cfg, conversion_timesteps=[4])
-        tables[fw] = pd.read_csv(tmp_path / f"{fw}.csv", keep_default_na=False).set_index("metric")
-    ref, out = tables["spikingjelly"], tables[framework]
+    ref, out = measure_on_spikingjelly_and(framework, str(data_dir / "digits.npz"), str(digits_models[method]), method,
+                                           tmp_path)
     assert out.loc["deploy_agreement", "value"] == 1.0
     for metric in ("accuracy", "effective_acs", "effective_macs", "dense_synops"):
         assert float(out.loc[metric, "value"]) == pytest.approx(float(ref.loc[metric, "value"]), rel=1e-3), metric

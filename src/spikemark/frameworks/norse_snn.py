@@ -9,17 +9,52 @@ dynamics, so the dt is passed explicitly.)
 ``rate_snn`` (converted, soft reset) is skipped: NIR has no soft reset, and Norse 1.1 has
 no integrate-and-fire neuron with reset by subtraction to map it to directly
 (``IAFCell`` resets to a value; ``reset_subtract`` exists only for leaky neurons).
+
+CNNs (``arch: cnn``): a surrogate CNN exports to ``Conv2d → AvgPool2d → LIF … → Flatten →
+Affine …``, and Norse 1.1's ``from_nir`` has no mapping for ``nir.AvgPool2d`` (it maps
+``SumPool2d`` only). Its importer returns nothing for such a node and the graph executor
+then runs the network *without* that layer, so every graph is checked first, node by node
+with Norse's own node importer: a node type it cannot map makes the cell ``skipped`` with
+the node named (surrogate CNNs today: ``nir.AvgPool2d``). Converted CNNs are skipped like
+every converted SNN. Were pooling importable, the imported ``Flatten`` would be moved past
+the batch dimension as for snnTorch (:func:`spikemark.frameworks.stepped.batch_flatten`).
 """
 
 from __future__ import annotations
 
-from spikemark.frameworks.stepped import NIR_DT, SteppedClassifier, export_nir, load_source, quiet
+from spikemark.frameworks.stepped import (
+    NIR_DT,
+    SteppedClassifier,
+    batch_flatten,
+    export_nir,
+    load_source,
+    quiet,
+    skip_unless_importable,
+)
 from spikemark.models import Classifier
 
 SOFT_RESET_REASON = (
     "norse cannot run converted (soft-reset IF) SNNs: NIR carries no soft reset and Norse 1.1 "
     "has no integrate-and-fire neuron with reset by subtraction"
 )
+
+
+def can_import(node) -> bool:
+    """Whether Norse's node importer maps ``node`` to a module (it returns None otherwise)."""
+    from norse.torch.utils.import_nir import _import_norse_module
+
+    with quiet():
+        return _import_norse_module(node, ignore_warnings=True, dt=NIR_DT) is not None
+
+
+def import_nir(graph):
+    """``norse.torch.from_nir`` of a graph whose every node Norse can import, else a skip."""
+    import norse.torch as norse
+
+    skip_unless_importable(graph, "norse", can_import)
+    with quiet():
+        module = norse.from_nir(graph, dt=NIR_DT)
+    return batch_flatten(module, graph)
 
 
 class Norse:
@@ -38,11 +73,7 @@ class Norse:
             from spikemark.errors import StageFailed
 
             raise StageFailed("skipped", reason)
-        import norse.torch as norse
-
-        with quiet():
-            module = norse.from_nir(export_nir(source), dt=NIR_DT)
-        module = module.to(device).eval()
+        module = import_nir(export_nir(source)).to(device).eval()
         state: dict = {"value": None}
 
         def step(x_t):
