@@ -41,10 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "pynn_stock_bookkeeping": False,
     "validation": {
         "reference_framework": "nest",
-        "reference_seeds": [1001, 1002, 1003],
+        "reference_seeds": [1001, 1002, 1003, 1004],
         "threads": None,
         "min_rate_hz": 0.1,
-        "ks_margin": 0.5,
+        "ks_margin": 0.75,
         "ks_alpha": 0.01,
     },
     "validation_full": {
