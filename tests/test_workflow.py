@@ -143,3 +143,17 @@ def test_a_failing_cell_is_recorded_and_the_rest_still_finish(test_run, tmp_path
     assert summary["by_status"]["failed"] == 2
     assert (out / "report" / "index.html").exists()
     assert "failed" in (out / "report" / "table_framework_comparison.md").read_text()
+
+
+def test_cuda_jobs_without_a_driver_hold_no_timing_slot():
+    """On this host (real: no NVIDIA driver files) a cuda measure job only records its skip,
+    so it must not queue behind, or block, the timed cpu jobs."""
+    from spikemark import plan
+    from spikemark.hardware import nvidia_driver_present
+
+    proc = run_snakemake("-n", "--configfile", "config/test.yaml", "--config", "results_dir=/tmp/spikemark-dry", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = [j for j in plan.parse_dry_run(proc.stdout + proc.stderr) if j.rule in ("measure", "robustness", "latency_benchmark")]
+    slots = {hw: {j.number("timing") for j in jobs if j.wildcards.get("hardware") == hw} for hw in ("cpu", "cuda")}
+    assert slots["cpu"] == {1}
+    assert slots["cuda"] == ({1} if nvidia_driver_present() else {0})

@@ -13,6 +13,11 @@ from spikemark.registry import lookup
 NVIDIA_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl")
 
 
+def nvidia_driver_present() -> bool:
+    """Whether this host has an NVIDIA driver (cheap: file checks only, no torch)."""
+    return any(os.path.exists(f) for f in NVIDIA_DRIVER_FILES)
+
+
 class Cpu:
     name = "cpu"
     device = "cpu"
@@ -30,7 +35,7 @@ class Cuda:
 
     def unavailable_reason(self) -> str | None:
         host = socket.gethostname()
-        if not any(os.path.exists(f) for f in NVIDIA_DRIVER_FILES):
+        if not nvidia_driver_present():
             return f"no CUDA device on host {host} (no NVIDIA driver: {', '.join(NVIDIA_DRIVER_FILES)} absent)"
         import torch
 

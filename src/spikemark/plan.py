@@ -28,6 +28,7 @@ class Job:
     group: str | None = None  # jobs of one group job run as one Slurm job
     threads: int = 1
     resources: dict[str, str] = field(default_factory=dict)
+    wildcards: dict[str, str] = field(default_factory=dict)
 
     def number(self, key: str, default: float = 0.0) -> float:
         try:
@@ -37,7 +38,7 @@ class Job:
 
 
 def parse_dry_run(text: str) -> list[Job]:
-    """The jobs of a ``snakemake -n`` output (rule, threads, resources)."""
+    """The jobs of a ``snakemake -n`` output (rule, threads, resources, wildcards)."""
     jobs: list[Job] = []
     current: Job | None = None
     group: str | None = None
@@ -58,10 +59,11 @@ def parse_dry_run(text: str) -> list[Job]:
         key, _, value = line.strip().partition(": ")
         if key == "threads":
             current.threads = int(value)
-        elif key == "resources":
+        elif key in ("resources", "wildcards"):
+            target = current.resources if key == "resources" else current.wildcards
             for item in value.split(", "):
                 name, _, val = item.partition("=")
-                current.resources[name.strip()] = val.strip()
+                target[name.strip()] = val.strip()
     return jobs
 
 

@@ -17,7 +17,7 @@ rule latency_benchmark:
         mem_mb=8000,
         runtime=120,
         gpu=gpus_for,
-        timing=1,
+        timing=timing_slot,
     params:
         coords=lambda wc: dict(framework=wc.framework, hardware=wc.hardware),
         bench_cfg=config["latency_benchmark"],

@@ -17,7 +17,7 @@ rule measure:
         mem_mb=4000,
         runtime=60,
         gpu=gpus_for,
-        timing=1,
+        timing=timing_slot,
     params:
         coords=cell_coords,
         measure_cfg=config["measure"],

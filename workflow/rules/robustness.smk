@@ -21,7 +21,7 @@ rule robustness:
         mem_mb=4000,
         runtime=60,
         gpu=gpus_for,
-        timing=1,
+        timing=timing_slot,
     params:
         coords=cell_coords,
         robustness_cfg=config["robustness"],
