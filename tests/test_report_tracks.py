@@ -181,9 +181,12 @@ def test_robustness_rows_do_not_leak_into_ml_tables_and_figures(table):
         report.accuracy_by_timesteps,
         report.accuracy_energy_points,
         report.cell_status,
-        report.status_counts,
     ):
         pd.testing.assert_frame_equal(build(table), build(without), obj=build.__name__)
+    counts = report.status_counts(table)
+    pd.testing.assert_frame_equal(
+        counts[counts["track"] != "robustness"].reset_index(drop=True), report.status_counts(without)
+    )
     comp = report.framework_comparison(table)
     snn = _row(comp, dataset="digits", method="ann2snn", sparsity="0", hardware="cpu")
     assert (snn["T"], snn["accuracy"]) == ("16", "0.962 [0.932, 0.982] (n=450)")
@@ -226,3 +229,12 @@ def test_ml_results_without_the_tracks_say_so(table):
     no_noise = table[~(pd.to_numeric(table["noise"].replace("", None)) > 0)]
     assert tracks.EMPTY_NOISE in _message(tracks.robustness_noise_figure(no_noise))
     assert len(tracks.robustness_timesteps_figure(no_noise).axes) == 6  # the T sweep is still drawn
+
+
+def test_status_counts_and_problems_name_latency_and_robustness_cells(table):
+    counts = report.status_counts(table)
+    assert {"ml", "simulation", "robustness", "latency"} <= set(counts["track"])
+    assert (counts[counts["track"] == "latency"]["cells"] > 0).all()
+    bad = report.problems(table)
+    skipped_latency = bad[(bad["track"] == "latency") & (bad["metric"] == "cell")]
+    assert not skipped_latency.empty and (skipped_latency["status"] == "skipped").all()

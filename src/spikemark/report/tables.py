@@ -256,6 +256,14 @@ def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     sim = simulation_cells(table)
     for status, n in sim["status"].value_counts().items():
         rows.append({"track": "simulation", "status": status, "cells": int(n)})
+    # the latency benchmark and the robustness protocol: one job (run id) per cell
+    for track, rows_of_track in (
+        ("robustness", table[(table["track"] == "ml") & (table["variant"] == "robustness")]),
+        ("latency", table[table["track"] == "latency"]),
+    ):
+        marks = pd.Series([_cell_mark(r)[0] for _, r in rows_of_track.groupby("run_id", sort=True)], dtype=str)
+        for status, n in marks.value_counts().items():
+            rows.append({"track": track, "status": status, "cells": int(n)})
     return pd.DataFrame(rows, columns=["track", "status", "cells"])
 
 
@@ -269,7 +277,10 @@ def problems(table: pd.DataFrame) -> pd.DataFrame:
     """
     bad = table[table["status"] != "ok"]
     lead = [c for c in ("platform",) if _multi_platform(table)]
-    coords = ["dataset", "method", "framework", "hardware", "sparsity", "timesteps", "scale", "threads", "seed"]
+    coords = [
+        "dataset", "method", "framework", "hardware", "pruning", "sparsity", "timesteps", "scale", "threads",
+        "seed", "size", "noise", "variant",
+    ]
     cells = bad[bad["metric"] == "cell"][lead + ["track", *coords, "metric", "status", "reason"]].drop_duplicates()
     cells = cells.assign(rows=1, cells=1)
     rest = bad[bad["metric"] != "cell"]
