@@ -17,6 +17,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
+from spikemark import report
 from spikemark.results import COLUMNS, ResultSet
 from spikemark.stats import Summary
 
@@ -332,3 +335,21 @@ def write_results(root: str | Path, machine=machine_a) -> Path:
         for rs in sets:
             writer.writerow({"run_id": rs.run_id, **prov, "git_commit": "abc123", "config_hash": "f00"})
     return root
+
+
+# Fixtures shared by the report test modules (import them by name): machine A's results
+# set, and A and B combined (two platforms).
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    return write_results(root / "a"), write_results(root / "b", machine_b)
+
+
+@pytest.fixture(scope="module")
+def table(sets):
+    return report.load_results([sets[0]])
+
+
+@pytest.fixture(scope="module")
+def combined(sets):
+    return report.load_results(list(sets))

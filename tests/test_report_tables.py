@@ -5,27 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, machine_b, write_results
+from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, combined, sets, table  # noqa: F401 (fixtures)
 from spikemark import report
 from spikemark.report import tables
 
 REFERENCE = report.reference_dir()
-
-
-@pytest.fixture(scope="module")
-def sets(tmp_path_factory):
-    root = tmp_path_factory.mktemp("results")
-    return write_results(root / "a"), write_results(root / "b", machine_b)
-
-
-@pytest.fixture(scope="module")
-def table(sets):
-    return report.load_results([sets[0]])
-
-
-@pytest.fixture(scope="module")
-def combined(sets):
-    return report.load_results(list(sets))
 
 
 def _row(frame: pd.DataFrame, **where) -> pd.Series:

@@ -13,27 +13,12 @@ from report_fixtures import (
     INVALID,
     LATENCY_BATCH,
     LATENCY_T,
-    machine_b,
-    write_results,
-)
+    combined,
+    sets,
+    table,
+)  # noqa: F401 (fixtures)
 from spikemark import report
 from spikemark.report import tables, tracks
-
-
-@pytest.fixture(scope="module")
-def sets(tmp_path_factory):
-    root = tmp_path_factory.mktemp("results")
-    return write_results(root / "a"), write_results(root / "b", machine_b)
-
-
-@pytest.fixture(scope="module")
-def table(sets):
-    return report.load_results([sets[0]])
-
-
-@pytest.fixture(scope="module")
-def combined(sets):
-    return report.load_results(list(sets))
 
 
 @pytest.fixture
