@@ -353,3 +353,12 @@ def table(sets):
 @pytest.fixture(scope="module")
 def combined(sets):
     return report.load_results(list(sets))
+
+
+def only_row(frame, **where):
+    """The one row of ``frame`` whose columns equal ``where`` (fails unless exactly one)."""
+    sel = frame
+    for k, v in where.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, (where, sel)
+    return sel.iloc[0]

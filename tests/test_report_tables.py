@@ -5,19 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from report_fixtures import only_row as _row
 from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, combined, sets, table  # noqa: F401 (fixtures)
 from spikemark import report
 from spikemark.report import tables
 
 REFERENCE = report.reference_dir()
-
-
-def _row(frame: pd.DataFrame, **where) -> pd.Series:
-    sel = frame
-    for k, v in where.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, (where, sel)
-    return sel.iloc[0]
 
 
 def test_fmt_stat_shows_value_interval_and_n():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from report_fixtures import only_row as _row
 from report_fixtures import (
     COMPILE_FAILED,
     CUDA_SKIP,
@@ -25,14 +26,6 @@ from spikemark.report import tables, tracks
 def empty(tmp_path):
     (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
     return report.load_results([tmp_path])
-
-
-def _row(frame: pd.DataFrame, **where) -> pd.Series:
-    sel = frame
-    for k, v in where.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, (where, sel)
-    return sel.iloc[0]
 
 
 def _message(fig) -> str:
