@@ -75,6 +75,21 @@ def _spikingjelly(size: int, backend: str) -> Layer:
     return Layer(linear, run, lif)
 
 
+def _stepped(linear: nn.Module, cell: Callable, initial_state: Callable[[], Any]) -> Callable[[Tensor], Tensor]:
+    """``run(x_seq)`` for a library whose neuron steps as ``spikes_t, state = cell(current_t,
+    state)`` (snnTorch, Norse): the Linear over the whole sequence, then a Python loop over T."""
+
+    def run(x_seq: Tensor) -> Tensor:
+        state = initial_state()
+        spikes = []
+        for current_t in linear(x_seq):
+            spike_t, state = cell(current_t, state)
+            spikes.append(spike_t)
+        return torch.stack(spikes)
+
+    return run
+
+
 def _snntorch(size: int) -> Layer:
     import snntorch as snn
 
@@ -83,16 +98,7 @@ def _snntorch(size: int) -> Layer:
     # with threshold 1, scaled by τ (as snnTorch's own NIR import does).
     lif = snn.Leaky(beta=1.0 - 1.0 / TAU, threshold=TAU, reset_mechanism="zero", reset_delay=False)
 
-    def run(x_seq):
-        current = linear(x_seq)
-        mem = lif.init_leaky()
-        spikes = []
-        for t in range(current.shape[0]):
-            spk, mem = lif(current[t], mem)
-            spikes.append(spk)
-        return torch.stack(spikes)
-
-    return Layer(linear, run, lif)
+    return Layer(linear, _stepped(linear, lif, lif.init_leaky), lif)
 
 
 def _norse(size: int) -> Layer:
@@ -102,16 +108,7 @@ def _norse(size: int) -> Layer:
     linear = nn.Linear(size, size)
     lif = norse.LIFBoxCell(norse.LIFBoxParameters(tau_mem_inv=torch.tensor(1.0 / (TAU * dt))), dt=dt)
 
-    def run(x_seq):
-        current = linear(x_seq)
-        state = None
-        spikes = []
-        for t in range(current.shape[0]):
-            z, state = lif(current[t], state)
-            spikes.append(z)
-        return torch.stack(spikes)
-
-    return Layer(linear, run, lif)
+    return Layer(linear, _stepped(linear, lif, lambda: None), lif)
 
 
 def build_layer(framework: str, size: int) -> tuple[Layer, str]:
