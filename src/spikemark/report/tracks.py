@@ -163,6 +163,14 @@ def latency_workload(table: pd.DataFrame) -> str:
     )
 
 
+def _with_host(points: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``points`` with each platform's ``host`` column where several machines are combined."""
+    if not _multi_platform(table):
+        return points
+    hosts = table.drop_duplicates("platform").set_index("platform")["host"]
+    return points.assign(host=points["platform"].map(hosts))
+
+
 def _series_label(frame: pd.DataFrame, parts: list[str]) -> pd.Series:
     """`` / ``-joined values of ``parts`` (the platform's host first when several machines)."""
     parts = (["host"] if _multi_platform(frame) and "host" in frame else []) + parts
@@ -188,9 +196,7 @@ def latency_figure(table: pd.DataFrame) -> plt.Figure:
     points = latency_points(table)
     if points.empty:
         return empty_figure(EMPTY_LATENCY)
-    if _multi_platform(table):
-        hosts = table.drop_duplicates("platform").set_index("platform")["host"]
-        points["host"] = points["platform"].map(hosts)
+    points = _with_host(points, table)
     points["series"] = _series_label(points, ["framework"])
     hardware = sorted(points["hardware"].unique())
     metrics = [m for m in LATENCY_TIMES if m in set(points["metric"])]
@@ -342,9 +348,7 @@ def robustness_points(table: pd.DataFrame, dataset: str | None = None) -> pd.Dat
 
 
 def _robust_series(points: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    if _multi_platform(table):
-        hosts = table.drop_duplicates("platform").set_index("platform")["host"]
-        points = points.assign(host=points["platform"].map(hosts))
+    points = _with_host(points, table)
     label = _series_label(points, ["method", "framework", "hardware"]) + " s=" + points["sparsity"]
     if points["seed"].nunique() > 1:
         label = label + " seed " + points["seed"]
