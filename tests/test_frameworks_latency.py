@@ -44,7 +44,7 @@ def test_same_lif_dynamics_in_every_framework():
 
 def test_rows_per_size_with_forward_backward_and_memory(tmp_path):
     rs = latency_benchmark(str(tmp_path / "m.csv"), coords={"framework": "snntorch", "hardware": "cpu"}, bench_cfg=CFG)
-    table = pd.read_csv(tmp_path / "m.csv", keep_default_na=False)
+    table = pd.read_csv(tmp_path / "m.csv", keep_default_na=False, dtype={"run_id": str})  # hex ids like 1e5 are not floats
     assert set(table.track) == {"latency"} and set(table.status) == {"ok"}
     timings = table[table.metric != "batch_size"]
     assert set(table["size"]) == {16, 32} and set(table.timesteps) == {6}

@@ -53,7 +53,7 @@ def test_dry_run_of_default_config_lists_the_dag():
 
 def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
     out, proc = test_run
-    everything = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    everything = pd.read_csv(out / "metrics.csv", keep_default_na=False, dtype={"run_id": str})
     # ML cells only: the latency track and the robustness rows have run ids of their own
     robust = everything[everything.variant == "robustness"].run_id
     table = everything[(everything.track == "ml") & ~everything.run_id.isin(robust)]
@@ -91,7 +91,7 @@ def test_latency_and_robustness_rows(test_run):
 
 def test_results_files_hold_the_same_numbers(test_run):
     out, _ = test_run
-    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False, dtype={"run_id": str})
     # strings: a hex config hash can be all digits
     prov = pd.read_csv(out / "provenance.csv", keep_default_na=False, dtype=str)
     assert set(table.run_id) == set(prov.run_id)
