@@ -25,6 +25,7 @@ include: "workflow/rules/measure.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/latency.smk"
 include: "workflow/rules/robustness.smk"
+include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
 
