@@ -43,6 +43,17 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+def fill_defaults(instance: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``instance`` with the defaults of the schema part at ``path`` filled in (``*``: the
+    schema of a mapping's values, e.g. ``("models", "*")`` for one dataset's model)."""
+    schema = load_schema()
+    for key in path:
+        schema = schema["additionalProperties"] if key == "*" else schema["properties"][key]
+    for _ in DefaultFillingValidator(schema).iter_errors(instance):
+        pass  # filling is the point; the whole config was validated already
+    return instance
+
+
 def _key(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 

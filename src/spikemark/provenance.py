@@ -195,10 +195,13 @@ def slurm_info() -> dict[str, str]:
     return {key: os.environ.get(var, "") for key, var in names.items()}
 
 
-def collect(
-    run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any
-) -> dict[str, Any]:
-    """Provenance of one run: call at the end of the job, passing its start time."""
+def collect(run_id: str, *, started: str = "", config_hash: str = "", **extra: Any) -> dict[str, Any]:
+    """Provenance of one run: call at the end of the job, passing its start time.
+
+    ``config_hash`` is the hash of the part of the config the run used (its
+    ``config_slice``, passed in ``extra`` by the job protocol), so that two runs with the
+    same hash were configured alike even when other keys of their configs differ.
+    """
     record: dict[str, Any] = {
         "run_id": run_id,
         "host": socket.gethostname(),
@@ -208,7 +211,7 @@ def collect(
         "python": platform.python_version(),
         "packages": json.dumps(package_versions(), sort_keys=True),
         "git_commit": git_commit(),
-        "config_hash": config_hash(config) if config is not None else "",
+        "config_hash": config_hash,
         **nest_info(),
         **runtime_info(),
         **slurm_info(),
