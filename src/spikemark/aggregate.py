@@ -1,6 +1,6 @@
 """Aggregate: every job's fragment into one tidy table, one provenance table, one cube.
 
-- ``metrics.csv``: the tidy rows (DESIGN.md, Interfaces → Results).
+- ``metrics.csv``: the tidy rows (README, "Results format").
 - ``provenance.csv``: one row per run id.
 - ``metrics.nc``: the same numbers as xarray, one netCDF group per track, the coordinates
   that vary within a track as dimensions, ``status`` / ``source`` / ``unit`` / interval

@@ -1,4 +1,4 @@
-"""The tidy results format shared by every stage (DESIGN.md, Interfaces → Results).
+"""The tidy results format shared by every stage (README, "Results format").
 
 One row per value. A job collects its rows in a :class:`ResultSet` and writes one CSV
 fragment; ``aggregate`` concatenates the fragments into ``results/metrics.csv``.

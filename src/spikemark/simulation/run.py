@@ -4,7 +4,7 @@
 :class:`RunRecord` of raw measurements; :func:`record_rows` turns it into result rows
 (:class:`~spikemark.results.ResultSet`, ``track="simulation"``).
 
-Definitions (DESIGN.md, Measurement rules; beNNch / Senk et al. practice):
+Definitions (beNNch / Senk et al. practice):
 
 - Phases: ``create`` (nodes), ``connect`` (synapses, including NEST's preparation of the
   presynaptic infrastructure), ``presimulate`` (the discarded initial transient) and
