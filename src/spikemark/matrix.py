@@ -100,8 +100,18 @@ def parse_scale(label: str) -> tuple[float, float]:
         raise ValueError(f"scale must look like N0.2_K0.2, not {label!r}") from None
 
 
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted: a param that Snakemake compares between
+    runs must not change when the same keys come in another order (YAML files, defaults)."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
+
 def _pick(section: dict, keys: tuple[str, ...]) -> dict:
-    return {key: copy.deepcopy(section[key]) for key in keys if key in section}
+    return canonical({key: section[key] for key in keys if key in section})
 
 
 def _fill(pattern: str, **values: Any) -> str:
@@ -189,7 +199,7 @@ class Plan:
         """Per-cell arguments of a sweep job: each cell's coordinates, in level order."""
         coords = dict(dataset=dataset, method=method, framework=framework, hardware=hardware, seed=int(seed))
         return [
-            {"coords": dict(coords, pruning=p, sparsity=float(s))}
+            {"coords": canonical(dict(coords, pruning=p, sparsity=float(s)))}
             for p, s in (self.levels if levels is None else levels)
         ]
 
@@ -203,7 +213,7 @@ class Plan:
         defaults of a models entry where the config names none."""
         from spikemark.config import fill_defaults
 
-        return fill_defaults(copy.deepcopy(self.config["models"].get(dataset, {})), ("models", "*"))
+        return canonical(fill_defaults(copy.deepcopy(self.config["models"].get(dataset, {})), ("models", "*")))
 
     def needs_download(self, dataset: str) -> bool:
         from spikemark.datasets import needs_download
@@ -211,7 +221,7 @@ class Plan:
         return needs_download(dataset)
 
     def dataset_options(self, dataset: str) -> dict[str, Any]:
-        return copy.deepcopy(self.config["dataset_options"].get(dataset, {}))
+        return canonical(self.config["dataset_options"].get(dataset, {}))
 
     def dataset_test_fraction(self, dataset: str) -> float | None:
         """Generated and shipped datasets are split here; downloaded ones keep their split."""
@@ -219,7 +229,7 @@ class Plan:
 
     def dataset_source(self, dataset: str) -> dict[str, Any]:
         """Cache folder and mirror: only datasets that are downloaded read them."""
-        return copy.deepcopy(self.config["data"]) if self.needs_download(dataset) else {}
+        return canonical(self.config["data"]) if self.needs_download(dataset) else {}
 
     def download_manifests(self) -> list[str]:
         return [self.results(f"downloads/{d}.json") for d in self.config["datasets"] if self.needs_download(d)]
@@ -258,7 +268,7 @@ class Plan:
 
     def latency_settings(self, hardware: str) -> dict[str, Any]:
         bench = self.config["latency_benchmark"]
-        return {**_pick(bench, LATENCY_KEYS), "sizes": {hardware: list(bench["sizes"][hardware])}}
+        return canonical({**_pick(bench, LATENCY_KEYS), "sizes": {hardware: list(bench["sizes"][hardware])}})
 
     # -- simulation track ----------------------------------------------------------------
     def sim_scales(self) -> list[str]:
@@ -339,7 +349,7 @@ class Plan:
             network.update(t_presim_ms=t_presim_ms, t_sim_ms=t_sim_ms)
         if framework == "pynn-nest":  # a PyNN-only switch: NEST runs do not depend on it
             network["pynn_stock_bookkeeping"] = self.sim["pynn_stock_bookkeeping"]
-        return network
+        return canonical(network)
 
     def sim_validation_network(self, tier: str, framework: str) -> dict:
         times = self.sim_tier(tier)
