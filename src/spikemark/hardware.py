@@ -1,5 +1,12 @@
-"""Hardware registry: where deploy and measure run. Availability is decided on the node
-that runs the job, never when the DAG is built."""
+"""Hardware registry: where deploy, measure and the latency benchmark run.
+
+An entry has a ``name`` (the ``hardware`` wildcard), the torch-style ``device`` string
+frameworks are given, a one-line ``description`` (``config/README.md``), whether this host
+``present_here()`` (a cheap check, no library import: the Snakefile may ask while it builds
+the DAG), ``unavailable_reason()`` (the full check, on the node that runs the job) and
+``synchronize()``. Availability is decided on the node that runs the job, never when the
+DAG is built. Adding hardware is one class and one line in :data:`HARDWARE`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,10 @@ def nvidia_driver_present() -> bool:
 class Cpu:
     name = "cpu"
     device = "cpu"
+    description = "The host's CPU cores (always present)."
+
+    def present_here(self) -> bool:
+        return True
 
     def unavailable_reason(self) -> str | None:
         return None
@@ -32,6 +43,10 @@ class Cpu:
 class Cuda:
     name = "cuda"
     device = "cuda"
+    description = "An NVIDIA GPU through CUDA (cells are skipped with the reason on a node without one)."
+
+    def present_here(self) -> bool:
+        return nvidia_driver_present()
 
     def unavailable_reason(self) -> str | None:
         host = socket.gethostname()
