@@ -1,11 +1,9 @@
 """Hardware registry: where deploy, measure and the latency benchmark run.
 
 An entry has a ``name`` (the ``hardware`` wildcard), the torch-style ``device`` string
-frameworks are given, a one-line ``description`` (``config/README.md``), whether this host
-``present_here()`` (a cheap check, no library import: the Snakefile may ask while it builds
-the DAG), ``unavailable_reason()`` (the full check, on the node that runs the job) and
-``synchronize()``. Availability is decided on the node that runs the job, never when the
-DAG is built. Adding hardware is one class and one line in :data:`HARDWARE`.
+frameworks are given, a one-line ``description`` (``config/README.md``) and
+``unavailable_reason()``, asked on the node that runs the job, never when the DAG is
+built. Adding hardware is one class and one line in :data:`HARDWARE`.
 """
 
 from __future__ import annotations
@@ -30,23 +28,14 @@ class Cpu:
     device = "cpu"
     description = "The host's CPU cores (always present)."
 
-    def present_here(self) -> bool:
-        return True
-
     def unavailable_reason(self) -> str | None:
         return None
-
-    def synchronize(self) -> None:
-        """CPU work is synchronous: nothing to wait for."""
 
 
 class Cuda:
     name = "cuda"
     device = "cuda"
     description = "An NVIDIA GPU through CUDA (cells are skipped with the reason on a node without one)."
-
-    def present_here(self) -> bool:
-        return nvidia_driver_present()
 
     def unavailable_reason(self) -> str | None:
         host = socket.gethostname()
@@ -57,11 +46,6 @@ class Cuda:
         if not torch.cuda.is_available():
             return f"no CUDA device on host {host} (torch.cuda.is_available() is False)"
         return None
-
-    def synchronize(self) -> None:
-        import torch
-
-        torch.cuda.synchronize()
 
 
 HARDWARE = {hw.name: hw for hw in (Cpu(), Cuda())}

@@ -35,17 +35,14 @@ COMPILE_POLICIES = ("auto", "always", "never")
 COMPILED_WARMUP = 3
 
 
-def build_workload(framework: str, size: int, cfg: dict, device: str, **spec: Any) -> Workload:
+def build_workload(framework: str, size: int, cfg: dict, device: str) -> Workload:
     """The latency workload of ``framework`` at ``size`` on the configured T and batch."""
     fw = frameworks.get(framework)
     if fw.latency_workload is None:
-        raise ValueError(f"framework {framework!r} has no latency workload; those with one: {sorted(frameworks.latency_frameworks())}")
+        known = sorted(frameworks.latency_frameworks())
+        raise ValueError(f"framework {framework!r} has no latency workload; those with one: {known}")
     inputs = spike_input(cfg["timesteps"], cfg["batch_size"], size)
-    return fw.latency_workload(LayerSpec(inputs, device, **spec))
-
-
-def framework_unavailable(framework: str, device: str) -> str | None:
-    return frameworks.get(framework).unavailable_reason(device)
+    return fw.latency_workload(LayerSpec(inputs, device))
 
 
 def should_compile(policy: str, device: str) -> bool:
@@ -154,7 +151,7 @@ def latency_benchmark(metrics: str, *, coords: dict[str, Any], bench_cfg: dict) 
     rs = ResultSet("latency", dict(coords))
     framework, hardware_name = coords["framework"], coords["hardware"]
     target = hardware.get(hardware_name)
-    reason = target.unavailable_reason() or framework_unavailable(framework, target.device)
+    reason = target.unavailable_reason() or frameworks.get(framework).unavailable_reason(target.device)
     if reason:
         rs.mark_cell("skipped", reason)
         rs.write_csv(metrics)

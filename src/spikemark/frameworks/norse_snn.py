@@ -18,6 +18,9 @@ with Norse's own node importer: a node type it cannot map makes the cell ``skipp
 the node named (surrogate CNNs today: ``nir.AvgPool2d``). Converted CNNs are skipped like
 every converted SNN. Were pooling importable, the imported ``Flatten`` would be moved past
 the batch dimension as for snnTorch (:func:`spikemark.frameworks.stepped.batch_flatten`).
+
+Latency workload: ``LIFBoxCell`` stepped in a Python loop. Neurons for the probes:
+``SNNCell``, whose membrane is the ``v`` of the state it takes and returns.
 """
 
 from __future__ import annotations

@@ -32,6 +32,9 @@ What still differs: snnTorch fires on ``U > θ`` where SpikingJelly fires on ``U
 rounds ``(U + x) − θ`` where SpikingJelly rounds ``(U − θ) + x``. Both only matter on
 exact ties, so agreement is ~1 but not guaranteed bit-exact for converted SNNs (deploy
 records it).
+
+Latency workload: ``snn.Leaky`` stepped in a Python loop. Neurons for the probes:
+``SpikingNeuron`` (membrane ``mem``, which NeuroBench reads too).
 """
 
 from __future__ import annotations

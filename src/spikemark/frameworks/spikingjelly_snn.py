@@ -12,6 +12,10 @@ time every backend.
 - ``spikingjelly-cuda``, ``spikingjelly-triton``: the fused CUDA / Triton kernels. Off
   CUDA, or where the kernels are not available (no Triton, no prebuilt extension for the
   GPU), the cell is skipped with the reason.
+
+Latency workload: ``layer.Linear`` + ``neuron.LIFNode`` in multi-step mode, on the
+framework's backend. Neurons for the probes: ``BaseNode`` (membrane ``v``; multi-step
+nodes keep per-step potentials in ``v_seq``).
 """
 
 from __future__ import annotations
