@@ -15,88 +15,45 @@ pandas): the Snakefile does it while it builds the DAG.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
 class Registry:
-    """One ``x-registry`` value: a title for the docs and the entries, read when asked."""
+    """One ``x-registry`` value: a title for the docs and where its entries are.
+
+    ``source`` is ``module:attribute``, imported when the entries are asked for: a mapping
+    name → entry, a function returning one, or a sequence of bare names.
+    """
 
     name: str
     title: str
-    entries: Callable[[], Mapping[str, Any]]
+    source: str
 
-
-def _datasets() -> Mapping[str, Any]:
-    from spikemark.datasets import REGISTRY
-
-    return REGISTRY
-
-
-def _snn_frameworks() -> Mapping[str, Any]:
-    from spikemark.frameworks import snn_frameworks
-
-    return snn_frameworks()
-
-
-def _latency_frameworks() -> Mapping[str, Any]:
-    from spikemark.frameworks import latency_frameworks
-
-    return latency_frameworks()
-
-
-def _hardware() -> Mapping[str, Any]:
-    from spikemark.hardware import HARDWARE
-
-    return HARDWARE
-
-
-def _architectures() -> Mapping[str, Any]:
-    from spikemark.architectures import ARCHITECTURES
-
-    return ARCHITECTURES
-
-
-def _energy_meters() -> Mapping[str, Any]:
-    from spikemark.measure.energy import counters
-
-    return counters()
-
-
-def _energy_estimates() -> Mapping[str, Any]:
-    from spikemark.measure.energy import estimates
-
-    return estimates()
-
-
-def _simulators() -> Mapping[str, Any]:
-    from spikemark.simulation.simulators import SIMULATORS
-
-    return SIMULATORS
-
-
-def _pruning_methods() -> Mapping[str, Any]:
-    from spikemark.matrix import PRUNING_METHODS
-
-    # A plain tuple of names today; a mapping name → entry is read as it is.
-    return PRUNING_METHODS if isinstance(PRUNING_METHODS, Mapping) else dict.fromkeys(PRUNING_METHODS)
+    def entries(self) -> Mapping[str, Any]:
+        module, _, attribute = self.source.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        found = found() if callable(found) else found
+        return found if isinstance(found, Mapping) else dict.fromkeys(found)
 
 
 REGISTRIES = {
     r.name: r
     for r in (
-        Registry("datasets", "Datasets", _datasets),
-        Registry("frameworks", "SNN frameworks", _snn_frameworks),
-        Registry("latency_frameworks", "Frameworks with a latency workload", _latency_frameworks),
-        Registry("hardware", "Hardware", _hardware),
-        Registry("architectures", "Architectures", _architectures),
-        Registry("energy_meters", "Energy meters (measured)", _energy_meters),
-        Registry("energy_estimates", "Energy estimates", _energy_estimates),
-        Registry("simulators", "Simulators", _simulators),
-        Registry("pruning_methods", "Pruning methods", _pruning_methods),
+        Registry("datasets", "Datasets", "spikemark.datasets:REGISTRY"),
+        Registry("frameworks", "SNN frameworks", "spikemark.frameworks:snn_frameworks"),
+        Registry("latency_frameworks", "Frameworks with a latency workload", "spikemark.frameworks:latency_frameworks"),
+        Registry("hardware", "Hardware", "spikemark.hardware:HARDWARE"),
+        Registry("architectures", "Architectures", "spikemark.architectures:ARCHITECTURES"),
+        Registry("energy_meters", "Energy meters (measured)", "spikemark.measure.energy:counters"),
+        Registry("energy_estimates", "Energy estimates", "spikemark.measure.energy:estimates"),
+        Registry("simulators", "Simulators", "spikemark.simulation.simulators:SIMULATORS"),
+        # A tuple of names today (no descriptions): its docs rows are names only.
+        Registry("pruning_methods", "Pruning methods", "spikemark.matrix:PRUNING_METHODS"),
     )
 }
 
