@@ -205,3 +205,11 @@ def test_provenance_tracks_what_the_entries_declare():
     assert tracked[: len(CORE_PACKAGES)] == CORE_PACKAGES and len(set(tracked)) == len(tracked)
     for package in ("spikingjelly", "snntorch", "norse", "nir", "nirtorch", "nest-simulator", "pynn"):
         assert package in tracked
+
+
+def test_hardware_entries_answer_what_the_plan_asks():
+    cpu, cuda = hardware.get("cpu"), hardware.get("cuda")
+    assert (cpu.gpus, cuda.gpus) == (0, 1) and cpu.present_here()
+    assert cuda.present_here() == hardware.nvidia_driver_present()
+    if not cuda.present_here():  # no driver: the verdict on this node agrees and names why
+        assert "no NVIDIA driver" in cuda.unavailable_reason()

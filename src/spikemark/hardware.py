@@ -1,9 +1,11 @@
 """Hardware registry: where deploy, measure and the latency benchmark run.
 
 An entry has a ``name`` (the ``hardware`` wildcard), the torch-style ``device`` string
-frameworks are given, a one-line ``description`` (``config/README.md``) and
-``unavailable_reason()``, asked on the node that runs the job, never when the DAG is
-built. Adding hardware is one class and one line in :data:`HARDWARE`.
+frameworks are given, a one-line ``description`` (``config/README.md``), the ``gpus`` a
+job on it asks the scheduler for, ``present_here()`` (a cheap guess without importing any
+library, for the host that builds the DAG: a job there that would only record its skip
+need not wait for a timing slot) and ``unavailable_reason()``, the verdict, asked on the
+node that runs the job. Adding hardware is one class and one line in :data:`HARDWARE`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class Cpu:
     name = "cpu"
     device = "cpu"
     description = "The host's CPU cores (always present)."
+    gpus = 0
+
+    def present_here(self) -> bool:
+        return True
 
     def unavailable_reason(self) -> str | None:
         return None
@@ -36,6 +42,10 @@ class Cuda:
     name = "cuda"
     device = "cuda"
     description = "An NVIDIA GPU through CUDA (cells are skipped with the reason on a node without one)."
+    gpus = 1
+
+    def present_here(self) -> bool:
+        return nvidia_driver_present()
 
     def unavailable_reason(self) -> str | None:
         host = socket.gethostname()
