@@ -124,6 +124,17 @@ def test_toy_dataset_options_are_validated_with_the_key_named(toys):
         validate({"dataset_options": {dataset: {"n_blobs": 3}}})
 
 
+def test_a_declared_options_schema_replaces_the_schema_files_fragment(monkeypatch):
+    randman = type(datasets.REGISTRY["randman"])
+    declared = {"description": "Randman with one option.",
+                "properties": {"n_classes": {"type": "integer", "minimum": 2, "default": 3}}}
+    monkeypatch.setattr(randman, "options_schema", declared, raising=False)
+    assert validate({})["dataset_options"]["randman"] == {"n_classes": 3}
+    with pytest.raises(ConfigError, match="unknown key"):
+        validate({"dataset_options": {"randman": {"n_inputs": 40}}})  # the file's fragment is gone
+    assert "| `randman` | Randman with one option. |" in document()
+
+
 def test_toy_dataset_prepares_like_any_other(toys, tmp_path):
     _, dataset = toys
     meta = datasets.prepare(dataset, tmp_path / "toy.npz", options={"n_samples": 10}, test_fraction=0.25)
