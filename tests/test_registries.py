@@ -47,7 +47,9 @@ def test_reading_every_registry_and_the_schema_imports_no_heavy_library():
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
@@ -96,14 +98,16 @@ def test_schema_file_names_no_registered_entry_as_an_allowed_value():
 
 def test_toy_framework_and_dataset_are_allowed_documented_and_planned(toys):
     framework, dataset = toys
-    config = validate({
-        "datasets": ["digits", dataset],
-        "frameworks": ["spikingjelly", framework],
-        "models": {dataset: {"arch": "mlp", "hidden": [8]}},
-        "dataset_options": {dataset: {}},
-        "latency_benchmark": {"frameworks": [framework]},
-        "robustness": {"frameworks": [framework]},
-    })
+    config = validate(
+        {
+            "datasets": ["digits", dataset],
+            "frameworks": ["spikingjelly", framework],
+            "models": {dataset: {"arch": "mlp", "hidden": [8]}},
+            "dataset_options": {dataset: {}},
+            "latency_benchmark": {"frameworks": [framework]},
+            "robustness": {"frameworks": [framework]},
+        }
+    )
     assert config["dataset_options"][dataset] == {"n_samples": 20}  # its options_schema's default
     # The plan: today spikemark.matrix.for_method (the cell expansion itself is in common.smk).
     assert matrix.for_method("surrogate", config["frameworks"]) == ["spikingjelly", framework]
@@ -126,8 +130,10 @@ def test_toy_dataset_options_are_validated_with_the_key_named(toys):
 
 def test_a_declared_options_schema_replaces_the_schema_files_fragment(monkeypatch):
     randman = type(datasets.REGISTRY["randman"])
-    declared = {"description": "Randman with one option.",
-                "properties": {"n_classes": {"type": "integer", "minimum": 2, "default": 3}}}
+    declared = {
+        "description": "Randman with one option.",
+        "properties": {"n_classes": {"type": "integer", "minimum": 2, "default": 3}},
+    }
     monkeypatch.setattr(randman, "options_schema", declared, raising=False)
     assert validate({})["dataset_options"]["randman"] == {"n_classes": 3}
     with pytest.raises(ConfigError, match="unknown key"):
@@ -154,10 +160,19 @@ def test_unregistered_names_are_refused_with_the_allowed_values(toys):
 
 def test_latency_benchmark_runs_a_library_that_is_not_torch(toys, tmp_path):
     framework, _ = toys
-    cfg = {"timesteps": 5, "batch_size": 2, "warmup": 1, "repeats": 3, "sizes": {"cpu": [8]}, "compile": "always"}
+    cfg = {
+        "timesteps": 5,
+        "batch_size": 2,
+        "warmup": 1,
+        "repeats": 3,
+        "sizes": {"cpu": [8]},
+        "compile": "always",
+    }
     from spikemark.latency import latency_benchmark
 
-    latency_benchmark(str(tmp_path / "m.csv"), coords={"framework": framework, "hardware": "cpu"}, bench_cfg=cfg)
+    latency_benchmark(
+        str(tmp_path / "m.csv"), coords={"framework": framework, "hardware": "cpu"}, bench_cfg=cfg
+    )
     table = pd.read_csv(tmp_path / "m.csv", keep_default_na=False, dtype={"run_id": str})
     assert set(table.status) == {"ok"} and set(table.backend) == {"numpy"}
     for metric in ("inference_time", "forward_time", "backward_time"):
@@ -177,18 +192,32 @@ def test_probes_ask_the_registry_for_neuron_types(toys):
 
 # Every other registry: one new entry, and the keys that take its kind allow it.
 NEW_ENTRIES = [
-    (hardware.HARDWARE, type("Tpu", (), {"name": "tpu", "device": "xla", "description": "A toy accelerator."})(),
-     {"hardware": ["tpu"], "latency_benchmark": {"hardware": ["tpu"], "sizes": {"tpu": [64]}}}),
-    (ARCHITECTURES, Architecture("toy-arch", "A toy architecture.", {"ann": "spikemark.models:mlp_ann"}),
-     {"models": {"digits": {"arch": "toy-arch"}}}),
-    (energy.METERS, type("ToyMeter", (Meter,), {"name": "toy-meter", "description": "A toy counter."}),
-     {"measure": {"energy": {"meters": ["toy-meter"]}}}),
-    (SIMULATORS, Simulator("toy-sim", "A toy simulator.", "spikemark.simulation.pd14_nest:NestPD14"),
-     {"simulation": {"frameworks": ["toy-sim"], "validation": {"reference_framework": "toy-sim"}}}),
+    (
+        hardware.HARDWARE,
+        type("Tpu", (), {"name": "tpu", "device": "xla", "description": "A toy accelerator."})(),
+        {"hardware": ["tpu"], "latency_benchmark": {"hardware": ["tpu"], "sizes": {"tpu": [64]}}},
+    ),
+    (
+        ARCHITECTURES,
+        Architecture("toy-arch", "A toy architecture.", {"ann": "spikemark.models:mlp_ann"}),
+        {"models": {"digits": {"arch": "toy-arch"}}},
+    ),
+    (
+        energy.METERS,
+        type("ToyMeter", (Meter,), {"name": "toy-meter", "description": "A toy counter."}),
+        {"measure": {"energy": {"meters": ["toy-meter"]}}},
+    ),
+    (
+        SIMULATORS,
+        Simulator("toy-sim", "A toy simulator.", "spikemark.simulation.pd14_nest:NestPD14"),
+        {"simulation": {"frameworks": ["toy-sim"], "validation": {"reference_framework": "toy-sim"}}},
+    ),
 ]
 
 
-@pytest.mark.parametrize("registry,entry,config", NEW_ENTRIES, ids=["hardware", "architecture", "meter", "simulator"])
+@pytest.mark.parametrize(
+    "registry,entry,config", NEW_ENTRIES, ids=["hardware", "architecture", "meter", "simulator"]
+)
 def test_a_new_entry_of_any_registry_is_allowed_and_documented(registry, entry, config, monkeypatch):
     with pytest.raises(ConfigError):
         validate(config)

@@ -25,7 +25,9 @@ class NumpyLifWorkload:
         rng = np.random.default_rng(spec.seed)
         self.x = spec.inputs
         self.tau = spec.tau
-        self.weight = spec.weight if spec.weight is not None else rng.normal(0, spec.size**-0.5, (spec.size, spec.size))
+        self.weight = (
+            spec.weight if spec.weight is not None else rng.normal(0, spec.size**-0.5, (spec.size, spec.size))
+        )
         self.bias = spec.bias if spec.bias is not None else np.zeros(spec.size)
         self.synchronized = 0
 

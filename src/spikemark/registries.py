@@ -46,7 +46,11 @@ REGISTRIES = {
     for r in (
         Registry("datasets", "Datasets", "spikemark.datasets:REGISTRY"),
         Registry("frameworks", "SNN frameworks", "spikemark.frameworks:snn_frameworks"),
-        Registry("latency_frameworks", "Frameworks with a latency workload", "spikemark.frameworks:latency_frameworks"),
+        Registry(
+            "latency_frameworks",
+            "Frameworks with a latency workload",
+            "spikemark.frameworks:latency_frameworks",
+        ),
         Registry("hardware", "Hardware", "spikemark.hardware:HARDWARE"),
         Registry("architectures", "Architectures", "spikemark.architectures:ARCHITECTURES"),
         Registry("energy_meters", "Energy meters (measured)", "spikemark.measure.energy:counters"),

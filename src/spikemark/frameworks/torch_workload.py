@@ -29,7 +29,9 @@ class TorchLayer(nn.Module):
         return self._run(x_seq)
 
 
-def stepped(linear: nn.Module, cell: Callable, initial_state: Callable[[], Any]) -> Callable[[Tensor], Tensor]:
+def stepped(
+    linear: nn.Module, cell: Callable, initial_state: Callable[[], Any]
+) -> Callable[[Tensor], Tensor]:
     """``run(x_seq)`` for a library whose neuron steps as ``spikes_t, state = cell(current_t,
     state)`` (snnTorch, Norse): the Linear over the whole sequence, then a Python loop over T."""
 
@@ -47,9 +49,17 @@ def stepped(linear: nn.Module, cell: Callable, initial_state: Callable[[], Any])
 class TorchWorkload:
     """:class:`~spikemark.frameworks.workload.Workload` of a torch module on one device."""
 
-    def __init__(self, layer: nn.Module, x: Tensor, device: str, backend: str, *,
-                 variant: str = "eager", params: list[Tensor] | None = None,
-                 on_close: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        layer: nn.Module,
+        x: Tensor,
+        device: str,
+        backend: str,
+        *,
+        variant: str = "eager",
+        params: list[Tensor] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ):
         self.layer = layer
         self.x = x
         self.device = torch.device(device)
@@ -89,8 +99,14 @@ class TorchWorkload:
 
     def compiled(self) -> TorchWorkload:
         # The compiled module shares the eager one's parameters (and gradients).
-        return TorchWorkload(torch.compile(self.layer), self.x, str(self.device), self.backend,
-                             variant="compiled", params=self.params)
+        return TorchWorkload(
+            torch.compile(self.layer),
+            self.x,
+            str(self.device),
+            self.backend,
+            variant="compiled",
+            params=self.params,
+        )
 
     def as_numpy(self, spikes: Tensor):
         return spikes.detach().cpu().numpy()
@@ -100,8 +116,13 @@ class TorchWorkload:
             self._on_close()
 
 
-def torch_workload(spec: LayerSpec, build: Callable[[LayerSpec], TorchLayer], backend: str = "torch", *,
-                   on_close: Callable[[], None] | None = None) -> TorchWorkload:
+def torch_workload(
+    spec: LayerSpec,
+    build: Callable[[LayerSpec], TorchLayer],
+    backend: str = "torch",
+    *,
+    on_close: Callable[[], None] | None = None,
+) -> TorchWorkload:
     """Build ``build(spec)`` seeded with ``spec.seed``, start it from ``spec``'s parameters
     where given, and move layer and input to ``spec.device``."""
     torch.manual_seed(spec.seed)

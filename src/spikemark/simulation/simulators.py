@@ -32,7 +32,9 @@ class Simulator:
 SIMULATORS = {
     sim.name: sim
     for sim in (
-        Simulator("nest", "NEST 3 through PyNEST.", "spikemark.simulation.pd14_nest:NestPD14", ("nest-simulator",)),
+        Simulator(
+            "nest", "NEST 3 through PyNEST.", "spikemark.simulation.pd14_nest:NestPD14", ("nest-simulator",)
+        ),
         Simulator(
             "pynn-nest",
             "PyNN on NEST (pyNN.nest), the same network built with PyNN's populations and projections.",
