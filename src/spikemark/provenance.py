@@ -18,25 +18,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-#: Packages whose versions decide the numbers; recorded on every run.
-TRACKED_PACKAGES = (
+#: Packages whose versions decide every run's numbers; each framework, simulator and other
+#: registry entry adds its own (its ``packages``, see :func:`tracked_packages`).
+CORE_PACKAGES = (
     "spikemark",
     "torch",
-    "spikingjelly",
     "numpy",
     "scikit-learn",
     "snakemake",
     "neurobench",
-    "nest-simulator",
-    "pynn",
-    "snntorch",
-    "norse",
-    "nir",
-    "nirtorch",
     "scipy",
     "xarray",
     "nvidia-ml-py",
 )
+
+
+def tracked_packages() -> tuple[str, ...]:
+    """The core packages and those the registries' entries declare, each once."""
+    from spikemark.registries import packages
+
+    return tuple(dict.fromkeys((*CORE_PACKAGES, *packages())))
 
 
 def utc_now() -> str:
@@ -51,7 +52,7 @@ def config_hash(config: dict[str, Any]) -> str:
 
 def package_versions() -> dict[str, str]:
     versions = {}
-    for name in TRACKED_PACKAGES:
+    for name in tracked_packages():
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
