@@ -49,3 +49,54 @@ def test_same_seed_same_bytes_and_checksum_detects_corruption(tmp_path):
 def test_unknown_dataset_names_known_ones():
     with pytest.raises(KeyError, match="digits"):
         datasets.get("imagenet")
+
+
+#: The option names and defaults as the config schema had them before they moved into the
+#: dataset classes (dataset_options.<name>); moving them must change neither.
+DOWNLOAD_DEFAULTS = {"url": None, "checksums": {}, "max_train": None, "max_test": None, "seed": 0}
+OPTION_DEFAULTS = {
+    "randman": {"n_classes": 5, "n_inputs": 40, "n_steps": 50, "samples_per_class": 200, "dim_manifold": 1, "alpha": 2.0, "seed": 42},
+    "mnist": DOWNLOAD_DEFAULTS,
+    "fashion_mnist": DOWNLOAD_DEFAULTS,
+    "cifar10": DOWNLOAD_DEFAULTS,
+    "shd": DOWNLOAD_DEFAULTS | {"n_bins": 100, "t_max": 1.0, "channel_pool": 1},
+    "nmnist": DOWNLOAD_DEFAULTS | {"n_bins": 10, "window_ms": 300, "downsample": 2},
+    "dvs_gesture": DOWNLOAD_DEFAULTS | {"n_bins": 20, "window_ms": 1500, "downsample": 4},
+}
+
+
+def test_option_schemas_come_from_the_dataset_classes():
+    import jsonschema
+
+    schemas = datasets.option_schemas()
+    assert set(schemas) == set(OPTION_DEFAULTS)  # digits has no options
+    for name, schema in schemas.items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["type"] == "object" and schema["additionalProperties"] is False and schema["default"] == {}
+        assert schema["description"]
+        assert {k: v["default"] for k, v in schema["properties"].items()} == OPTION_DEFAULTS[name], name
+        assert all(v["description"] for v in schema["properties"].values()), name
+        assert schema == datasets.get(name).options_schema
+    schemas["shd"]["properties"].clear()  # a copy: callers may edit it
+    assert datasets.get("shd").options_schema["properties"]
+
+
+def test_option_schema_accepts_and_rejects_values():
+    import jsonschema
+
+    shd = datasets.option_schemas()["shd"]
+    jsonschema.validate({"n_bins": 20, "checksums": {"shd_train.h5.zip": "0" * 32}}, shd)
+    for bad in ({"n_bins": 0}, {"bins": 3}, {"checksums": {"shd_train.h5.zip": "nothex"}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, shd)
+
+
+def test_importing_the_package_imports_no_dataset_library():
+    """The Snakefile imports spikemark.datasets while it builds the DAG: it must stay cheap."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "torchvision", "tonic", "h5py", "sklearn")
+    code = f"import sys, spikemark.datasets as d; d.needs_download('shd'); print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
