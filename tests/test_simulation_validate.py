@@ -128,11 +128,18 @@ def test_elephant_statistics_equal_the_plain_definitions():
     assert stats.samples["cc"]["L4E"].size < 60 * 59 // 2
 
 
-def test_elephant_binning_differs_only_within_its_rounding_tolerance():
-    """The one known difference: elephant's BinnedSpikeTrain moves a spike that lies within
-    1e-8 of the next bin edge into that bin (float rounding of times that are meant to sit
-    on the edge), where np.histogram keeps it in the bin before. NEST's grid times (steps ×
-    0.1 ms) hit 2 ms edges exactly, so PD14 runs are not affected (the test above)."""
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # elephant 1.2 passes quantities' deprecated copy=
+@pytest.mark.filterwarnings("ignore:Binning discarded")
+def test_elephant_binning_differs_only_at_bin_edges_and_window_ends():
+    """The two known differences of the correlation's binning, neither of which PD14 runs
+    meet (NEST's grid times, steps × 0.1 ms, hit 2 ms edges exactly, and model times are
+    whole multiples of 2 ms; the test above):
+
+    - elephant's BinnedSpikeTrain moves a spike that lies within 1e-8 of the next bin edge
+      into that bin (float rounding of a time meant to sit on the edge); np.histogram keeps it
+      in the bin before;
+    - where the window is no whole number of bins, elephant drops the incomplete last bin
+      (and warns); the old np.arange edges added a last bin reaching past the window."""
     import neo
     import quantities as pq
     from elephant.conversion import BinnedSpikeTrain
@@ -142,3 +149,8 @@ def test_elephant_binning_differs_only_within_its_rounding_tolerance():
     elephant_bins = BinnedSpikeTrain(train, bin_size=2 * pq.ms).to_array()[0]
     numpy_bins = np.histogram([below_edge], bins=np.arange(500.0, 512.0, 2.0))[0]
     assert list(numpy_bins) == [1, 0, 0, 0, 0] and list(elephant_bins) == [0, 1, 0, 0, 0]
+
+    late = neo.SpikeTrain([501.0, 510.5], t_start=500.0, t_stop=511.0, units="ms")
+    elephant_bins = BinnedSpikeTrain(late, bin_size=2 * pq.ms).to_array()[0]
+    numpy_bins = np.histogram([501.0, 510.5], bins=np.arange(500.0, 511.0 + 2.0, 2.0))[0]
+    assert list(elephant_bins) == [1, 0, 0, 0, 0] and list(numpy_bins) == [1, 0, 0, 0, 0, 1]

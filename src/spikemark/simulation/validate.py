@@ -139,6 +139,8 @@ def run_stats(
     Computed with elephant: ``statistics.mean_firing_rate``, ``statistics.isi`` and
     ``statistics.cv``, and ``spike_train_correlation.correlation_coefficient`` of a
     ``conversion.BinnedSpikeTrain`` of ``neo.SpikeTrain`` objects. Samples are in neuron order.
+    The counts' bins are elephant's: whole ``cc_bin_ms`` bins from ``t_start`` (a remainder at
+    the window's end is left out), a spike within 1e-8 of an edge counted in the later bin.
     """
     # elephant (with neo and quantities) only here: the rest of the module judges saved statistics
     import quantities as pq
