@@ -100,3 +100,23 @@ def test_importing_the_package_imports_no_dataset_library():
     code = f"import sys, spikemark.datasets as d; d.needs_download('shd'); print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_event_frames_through_tonic_transforms():
+    """Events → binary raster: tonic's Downsample pools pixels, its ToFrame cuts [0, window)
+    into n_bins; events at or after the window are dropped, out-of-order events still land
+    in their bins, and an empty recording gives an all-zero raster of the same shape."""
+    from spikemark.datasets.events import frame_shape, framer
+
+    dtype = np.dtype([("x", int), ("y", int), ("t", int), ("p", int)])
+    sensor = (6, 4, 2)  # tonic's (W, H, P)
+    assert frame_shape(sensor, 2) == (2, 2, 3)
+    raster = framer(sensor, downsample=2, n_bins=4, window_us=1000.0)
+    events = np.array([(5, 3, 900, 1), (0, 0, 0, 0), (1, 1, 10, 0), (2, 1, 250, 1), (4, 0, 1000, 0)], dtype=dtype)
+    frames = raster(events).reshape(4, 2, 2, 3)
+    expected = np.zeros((4, 2, 2, 3), np.uint8)
+    expected[0, 0, 0, 0] = 1  # (0, 0) and (1, 1) at t < 250 pool into one pixel: binary, not a count
+    expected[1, 1, 0, 1] = 1  # x = 2, y = 1, t = 250 starts the second window
+    expected[3, 1, 1, 2] = 1  # x = 5, y = 3, t = 900
+    assert (frames == expected).all()  # the event at t = 1000 is outside the window
+    assert (raster(events[:0]) == 0).all() and raster(events[:0]).shape == (4, 12)
