@@ -90,4 +90,4 @@ def test_real_dataset_cells_run_or_skip_with_reason(tmp_path):
     assert skipped.reason.str.contains("cannot download").all()
     ran = table[(table.dataset == "mnist") & (table.metric == "accuracy")]
     assert set(ran.method) == {"ann", "ann2snn"} and set(ran.status) == {"ok"}
-    assert (tmp_path / "cache" / "mnist" / "train-images-idx3-ubyte.gz").exists()
+    assert (tmp_path / "cache" / "mnist" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()  # torchvision's layout
