@@ -109,9 +109,14 @@ def test_toy_framework_and_dataset_are_allowed_documented_and_planned(toys):
         }
     )
     assert config["dataset_options"][dataset] == {"n_samples": 20}  # its options_schema's default
-    # The plan: today spikemark.matrix.for_method (the cell expansion itself is in common.smk).
-    assert matrix.for_method("surrogate", config["frameworks"]) == ["spikingjelly", framework]
-    assert matrix.for_method("ann", config["frameworks"]) == [matrix.ANN_FRAMEWORK]
+    # The plan: the toy dataset's models, sweeps on the toy framework, its latency cells.
+    plan = matrix.Plan(config)
+    sweeps = {(s["dataset"], s["method"], s["framework"]) for s in plan.sweeps()}
+    assert (dataset, "surrogate", framework) in sweeps and (dataset, "ann", matrix.ANN_FRAMEWORK) in sweeps
+    assert (dataset, "ann", framework) not in sweeps
+    assert {c["framework"] for c in plan.latency_cells()} == {framework}
+    assert {s["framework"] for s in plan.robustness_sweeps()} == {framework}
+    assert any(f"/cells/{dataset}/surrogate/none/s0/{framework}/" in f for f in plan.metric_fragments())
     docs = document()
     assert f"| `{framework}` | A NumPy LIF layer (a test's toy framework). |" in docs
     assert f"| `{dataset}` | Two Gaussian blobs in 4 dimensions (a test's toy dataset). |" in docs
