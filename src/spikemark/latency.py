@@ -11,7 +11,8 @@ Per size, a ``batch_size`` row (source ``config``) records B. Per size and varia
 (forward with autograd, then backward of the summed output spikes; timed separately
 inside the same call), peak host memory and, on an accelerator, peak device memory of the
 training step, and for compiled variants ``compile_time`` (wall time of the first
-training step, which compiles, minus nothing: it is reported as measured). Every timing
+training step, which compiles, minus nothing: it is reported as measured); a library that
+runs compiled only (Spyx, ``jax.jit``) has compiled rows alone, whatever ``compile`` says. Every timing
 uses :func:`spikemark.measure.timing.measure_time` (warm-up, synchronisation before each
 clock read, repeats → median, 95 % interval, n).
 """
@@ -136,6 +137,11 @@ def bench_size(rs: ResultSet, framework: str, size: int, cfg: dict, device: str)
         # can state the workload from the results alone.
         rs.add("batch_size", cfg["batch_size"], "samples", source="config", **coords)
         runs = {"warmup": cfg["warmup"], "repeats": cfg["repeats"]}
+        if workload.variant == "compiled":
+            # A library that runs compiled only (Spyx: jax.jit) has no eager rows; its first
+            # training step is its compile time, whatever the compile policy.
+            bench_compiled(rs, workload, runs, coords)
+            return
         add_rows(rs, time_workload(workload, **runs), variant=workload.variant, **coords)
         log.info("%s size %d eager done", framework, size)
         if should_compile(cfg["compile"], device):
