@@ -34,7 +34,7 @@ rule all:
     input:
         results("metrics.csv"),
         results("metrics.nc"),
-        results("report/index.html"),
+        REPORT_PAGES,
 
 
 onsuccess:

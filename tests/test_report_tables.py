@@ -8,7 +8,7 @@ import pytest
 from report_fixtures import only_row as _row
 from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, combined, sets, table  # noqa: F401 (fixtures)
 from spikemark import report
-from spikemark.report import tables
+from spikemark.results import COLUMNS
 
 REFERENCE = report.reference_dir()
 
@@ -126,7 +126,7 @@ def test_pd14_table_ours_beside_published(table):
     assert one["scale"] == "N0.2_K0.2 (downscaled)" and one["drive"] == "poisson"
     assert one["E_syn (µJ)"].startswith("2.01 [") and "(n=2)" in one["E_syn (µJ)"]
     assert "estimate-tdp (estimate)" in one["E_syn (µJ)"]
-    assert one["energy covers"] == tables.ENERGY_COVERS["estimate-tdp"]
+    assert one["energy covers"] == report.ENERGY_COVERS["estimate-tdp"]
     assert one["time_connect (s)"].startswith("4.01 [")
     bad = _row(ours, simulator="pynn-nest")
     assert bad["status"] == "invalid" and PYNN_INVALID in bad["reason"]
@@ -148,7 +148,7 @@ def test_population_rates_against_reference(table):
 
 
 def test_empty_results_render_empty_tables(tmp_path):
-    (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
+    (tmp_path / "metrics.csv").write_text(",".join(COLUMNS) + "\n")
     empty = report.load_results([tmp_path])
     assert report.framework_comparison(empty).empty
     assert report.conversion_table(empty).empty

@@ -19,12 +19,13 @@ from report_fixtures import (
     table,
 )  # noqa: F401 (fixtures)
 from spikemark import report
-from spikemark.report import tables, tracks
+from spikemark.report import tracks
+from spikemark.results import COLUMNS
 
 
 @pytest.fixture
 def empty(tmp_path):
-    (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
+    (tmp_path / "metrics.csv").write_text(",".join(COLUMNS) + "\n")
     return report.load_results([tmp_path])
 
 
@@ -90,7 +91,7 @@ def test_latency_figure_panels_and_files(combined, tmp_path):
         styles["gpunode / spikingjelly (compiled)"] == "--"
         and styles["gpunode / spikingjelly (eager)"] == "-"
     )
-    report.publish(fig, tmp_path, "fig_latency")
+    report.publish_figure(fig, tmp_path, "fig_latency")
     assert (tmp_path / "fig_latency.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "fig_latency.pdf").read_bytes()[:4] == b"%PDF"
 
@@ -143,7 +144,7 @@ def test_robustness_figures_panels_and_dataset_filter(table, tmp_path):
     assert list(digits_noise.get_xdata()) == [0.0, 0.1, 0.5]  # at the evaluation T = 16
     assert "T=16" in digits_noise.get_label()
     for name, figure in (("fig_robustness_timesteps", fig), ("fig_robustness_noise", noise)):
-        report.publish(figure, tmp_path, name)
+        report.publish_figure(figure, tmp_path, name)
         assert (tmp_path / f"{name}.png").stat().st_size > 0 and (tmp_path / f"{name}.pdf").stat().st_size > 0
 
 
@@ -196,7 +197,7 @@ def test_empty_results_still_write_every_named_output(empty, tmp_path):
     }
     for name, (fig, message) in figures.items():
         assert message in _message(fig)
-        report.publish(fig, tmp_path, name)
+        report.publish_figure(fig, tmp_path, name)
         assert (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists()
 
 

@@ -1,0 +1,147 @@
+"""Formatting one table cell: a statistic with its interval and N, an energy with its
+source, synaptic operations with their convention, or ``status: reason``.
+
+Every statistical cell shows value, 95 % interval and N; every energy cell names its
+source (and says "estimate" where it is one); skipped, failed, invalid and unavailable
+values keep their reason.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+#: Energy sources that are estimates, not meter readings.
+ESTIMATES = ("estimate-ops", "estimate-tdp")
+#: Which energy source a headline cell shows first, per hardware (meters before estimates).
+ENERGY_PREFERENCE = {
+    "cpu": ("rapl", "slurm", "nvml", "estimate-tdp", "estimate-ops"),
+    "cuda": ("nvml", "slurm", "rapl", "estimate-ops", "estimate-tdp"),
+}
+#: Synaptic-operation conventions, NeuroBench's own first.
+CONVENTIONS = ("neurobench-convention", "folded-convention")
+#: What an energy source covers (the honest-comparison column of the PD14 table).
+ENERGY_COVERS = {
+    "rapl": "CPU packages (RAPL counter), idle subtracted",
+    "nvml": "GPU board (NVML counter), idle subtracted",
+    "slurm": "compute node as accounted by Slurm",
+    "estimate-ops": "estimate from operation counts (not measured)",
+    "estimate-tdp": "estimate from CPU time × TDP (not measured)",
+    "published": "whole machine at the power outlet (published)",
+}
+NOT_RECORDED = "not recorded (no energy row)"
+
+
+def _num(x: float, digits: int) -> str:
+    return f"{x:.{digits}g}"
+
+
+def fmt_stat(value: float, lo: float, hi: float, n: float, digits: int = 3) -> str:
+    """``value [lo, hi] (n=N)``; interval and N are left out for single values."""
+    if pd.isna(value):
+        return ""
+    text = _num(value, digits)
+    if not pd.isna(lo) and not pd.isna(hi):
+        text += f" [{_num(lo, digits)}, {_num(hi, digits)}]"
+    if not pd.isna(n) and n > 1:
+        text += f" (n={int(n)})"
+    return text
+
+
+def fmt_row(row: pd.Series | dict | None, *, with_source: bool = False, digits: int = 3) -> str:
+    """A result row as a table cell: the statistic, or ``status: reason``; "" if no row."""
+    if row is None:
+        return ""
+    if row["status"] != "ok":
+        return f"{row['status']}: {row['reason']}"
+    text = fmt_stat(row["value"], row["ci_low"], row["ci_high"], row["n"], digits)
+    if with_source:
+        text += f" · {source_label(row)}"
+    return text
+
+
+def source_label(row: pd.Series | dict) -> str:
+    """The source as a reader needs it: estimates say so, and which op convention they used."""
+    source = row["source"]
+    if source in ESTIMATES:
+        variant = str(row.get("variant", "") or "")
+        detail = f", {variant}" if variant else ""
+        return f"{source} (estimate{detail})"
+    return source
+
+
+def pick(rows: pd.DataFrame, metric: str, sources: Sequence[str] = ()) -> pd.Series | None:
+    """The row a headline cell shows: ok before not-ok, then by the order of ``sources``."""
+    cand = rows[rows["metric"] == metric]
+    if cand.empty:
+        return None
+    rank_source = {s: i for i, s in enumerate(sources)}
+    order = cand.assign(
+        _ok=(cand["status"] != "ok").astype(int),
+        _src=cand["source"].map(rank_source).fillna(len(sources)),
+        _var=(cand["variant"] != "").astype(int),
+    ).sort_values(["_ok", "_src", "_var"], kind="stable")
+    return order.iloc[0]
+
+
+def total_energy_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Energy rows of whole meters (counters' per-domain rows dropped; estimates kept)."""
+    domain = (rows["variant"] != "") & ~rows["source"].isin(ESTIMATES)
+    return rows[~domain]
+
+
+def unavailable_text(rows: pd.DataFrame) -> str:
+    """``unavailable — source: reason; …``, one reason per source."""
+    reasons = rows.drop_duplicates("source")
+    return "unavailable — " + "; ".join(f"{r.source}: {r.reason}" for r in reasons.itertuples())
+
+
+def energy_cell(rows: pd.DataFrame, metric: str, hardware: str) -> str:
+    """An energy cell: the preferred ok value with its source, else every reason why not."""
+    cand = total_energy_rows(rows[rows["metric"] == metric])
+    if cand.empty:
+        return NOT_RECORDED
+    prefer = ENERGY_PREFERENCE.get(hardware, ENERGY_PREFERENCE["cpu"])
+    best = pick(cand, metric, prefer + CONVENTIONS)
+    # estimate-ops variants name their convention: prefer NeuroBench's
+    ok = cand[(cand["status"] == "ok") & (cand["source"] == best["source"])]
+    if len(ok) > 1:
+        nb = ok[ok["variant"].str.contains(CONVENTIONS[0], regex=False)]
+        best = (nb if len(nb) else ok).iloc[0]
+    if best["status"] == "ok":
+        text = fmt_row(best, with_source=True)
+        if best["source"] in ESTIMATES:
+            meters = cand[~cand["source"].isin(ESTIMATES)]
+            if len(meters) and not (meters["status"] == "ok").any():
+                text += " — no meter here"
+        return text
+    return unavailable_text(cand)
+
+
+def synops_cell(rows: pd.DataFrame, metric: str) -> str:
+    """Synaptic operations with their convention (NeuroBench's preferred)."""
+    row = pick(rows, metric, CONVENTIONS)
+    if row is None:
+        return ""
+    text = fmt_row(row)
+    return text + (f" ({row['source']})" if row["status"] == "ok" else "")
+
+
+SYNOPS_METRICS = ("effective_macs", "effective_acs")
+ENERGY_METRICS = ("energy_per_inference",)
+
+
+def metric_cells(head: pd.DataFrame, columns: dict[str, str], hardware: str) -> dict[str, str]:
+    """One formatted cell per metric (``columns``: metric → header): energy with its
+    source, synaptic operations with their convention, everything else as value
+    [interval] (n)."""
+    cells = {}
+    for metric, col in columns.items():
+        if metric in ENERGY_METRICS:
+            cells[col] = energy_cell(head, metric, hardware)
+        elif metric in SYNOPS_METRICS:
+            cells[col] = synops_cell(head, metric)
+        else:
+            cells[col] = fmt_row(pick(head, metric))
+    return cells

@@ -1,0 +1,252 @@
+"""The simulation track's tables: the PD14 microcircuit beside the published runs, its
+phase times per thread count, and its population rates against the reference.
+
+A simulation cell is one framework × scale × thread count (× platform); its rows come
+from one run per seed and are summarised over seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from spikemark.report.cells import (
+    ENERGY_COVERS,
+    ENERGY_PREFERENCE,
+    fmt_row,
+    fmt_stat,
+    pick,
+    total_energy_rows,
+    unavailable_text,
+)
+from spikemark.report.load import multi_platform, numeric, reference_dir, with_platform_key
+from spikemark.results import CELL_METRIC
+
+SIM_KEYS = ["framework", "scale", "threads"]
+SIM_ENERGY_METRICS = ("e_syn", "energy_per_synaptic_event", "energy_per_synop")
+PHASES = ("time_create", "time_connect", "time_presimulate", "time_simulate")
+PUBLISHED = "pd14_published.csv"
+RATES = "pd14_rates.csv"
+
+
+def sim_rows(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["track"] == "simulation"]
+
+
+def summary_over_seeds(rows: pd.DataFrame) -> pd.Series | None:
+    """The summary row of a metric: a seed-less summary row if there is one, else the mean
+    (Student-t interval) over the ok per-seed rows; a not-ok row if none is ok."""
+    if rows.empty:
+        return None
+    summary = rows[rows["seed"] == ""]
+    if len(summary):
+        return pick(summary, rows["metric"].iloc[0])
+    ok = rows[rows["status"] == "ok"]
+    if ok.empty:
+        return rows.iloc[0]
+    from spikemark.stats import mean_ci
+
+    s = mean_ci(ok["value"].tolist())
+    out = ok.iloc[0].copy()
+    out["value"], out["n"] = s.value, s.n
+    out["ci_low"] = math.nan if s.ci_low is None else s.ci_low
+    out["ci_high"] = math.nan if s.ci_high is None else s.ci_high
+    return out
+
+
+def sim_cells(table: pd.DataFrame) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
+    """(coordinates, rows of every seed) per simulation cell, thread counts in numeric order."""
+    sim = sim_rows(table)
+    keys = [k for k in with_platform_key(table, SIM_KEYS) if k != "threads"]
+    sim = sim.assign(_threads=numeric(sim["threads"]))
+    for key, rows in sim.groupby([*keys, "_threads"], sort=True, dropna=False):
+        values = dict(zip(keys, key[:-1]))
+        values["threads"] = rows["threads"].iloc[0]
+        yield values, rows.drop(columns=["_threads"])
+
+
+def sim_mark(rows: pd.DataFrame) -> tuple[str, str]:
+    """A simulation cell's status (its first not-ok seed's) and every seed's reason."""
+    marks = rows[rows["metric"] == CELL_METRIC]
+    if marks.empty:
+        return "ok", ""
+    reasons = "; ".join(
+        (f"seed {r.seed}: " if r.seed else "") + f"{r.status}: {r.reason}" for r in marks.itertuples()
+    )
+    return marks.iloc[0]["status"], reasons
+
+
+def simulation_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per simulation cell with its status."""
+    out = [{**key, "status": sim_mark(rows)[0]} for key, rows in sim_cells(table)]
+    return pd.DataFrame(out, columns=[*with_platform_key(table, SIM_KEYS), "status"])
+
+
+def _e_syn_cell(rows: pd.DataFrame) -> tuple[str, str]:
+    """E_syn in µJ with its source, and what that energy covers."""
+    cand = rows[rows["metric"].isin(SIM_ENERGY_METRICS)]
+    cand = total_energy_rows(cand) if len(cand) else cand
+    if cand.empty:
+        return "", ""
+    prefer = ENERGY_PREFERENCE["cpu"]
+    ok = cand[cand["status"] == "ok"]
+    for source in prefer + tuple(sorted(set(cand["source"]) - set(prefer))):
+        sub = ok[ok["source"] == source]
+        if len(sub):
+            row = summary_over_seeds(sub).copy()
+            scale = 1e6 if row["unit"] == "J" else (1e-6 if row["unit"] == "pJ" else 1.0)
+            for col in ("value", "ci_low", "ci_high"):
+                row[col] = row[col] * scale
+            return fmt_row(row, with_source=True), ENERGY_COVERS.get(source, source)
+    return unavailable_text(cand), "nothing (no meter or estimate here)"
+
+
+def _platform_of(rows: pd.DataFrame) -> str:
+    if "platform" not in rows:
+        return ""
+    return "; ".join(sorted(set(rows["platform"]) - {""}))
+
+
+def _scale_text(scale: str) -> str:
+    if not scale:
+        return ""
+    full = scale in ("N1_K1", "N1.0_K1.0")
+    return scale + ("" if full else " (downscaled)")
+
+
+PD14_COLUMNS = ["kind", "reference", "simulator", "system", "nodes", "threads", "scale", "drive", "RTF"]
+PD14_COLUMNS += ["E_syn (µJ)", "energy covers", *[f"{p} (s)" for p in PHASES], "status", "reason"]
+
+
+def _published_rows(published: pd.DataFrame) -> list[dict[str, str]]:
+    out = []
+    for r in published.fillna("").itertuples():
+        out.append(
+            {
+                "kind": "published",
+                "reference": f"{r.study} [{r.key}]",
+                "simulator": r.simulator,
+                "system": r.system,
+                "nodes": str(r.nodes),
+                "threads": "",
+                "scale": "full (N = K = 1)",
+                "drive": r.external_drive,
+                "RTF": f"{float(r.rtf):g}" if r.rtf != "" else "not published",
+                "E_syn (µJ)": f"{float(r.e_syn_uj):g}" if r.e_syn_uj != "" else "not published",
+                "energy covers": ENERGY_COVERS["published"],
+                "status": "published",
+                "reason": "",
+            }
+        )
+    return out
+
+
+def pd14_table(
+    table: pd.DataFrame, published: pd.DataFrame | None = None, *, drive: str = "", nodes: int = 1
+) -> pd.DataFrame:
+    """Our PD14 runs beside the published ones, with the columns that keep it honest.
+
+    Ours: mean over seeds with a 95 % interval and N per framework, scale, thread count.
+    Published: RTF and E_syn of the full-scale model (N = K = 1) from ``pd14_published.csv``.
+    """
+    out = []
+    for key, rows in sim_cells(table):
+        status, reason = sim_mark(rows)
+        rec = {
+            "kind": "this work",
+            "reference": key.get("platform", "") or _platform_of(rows),
+            "simulator": key["framework"],
+            "system": _platform_of(rows),
+            "nodes": str(nodes),
+            "threads": key["threads"],
+            "scale": _scale_text(key["scale"]),
+            "drive": drive or "not recorded",
+            "RTF": fmt_row(summary_over_seeds(rows[rows["metric"] == "rtf"])),
+        }
+        rec["E_syn (µJ)"], rec["energy covers"] = _e_syn_cell(rows)
+        for phase in PHASES:
+            rec[f"{phase} (s)"] = fmt_row(summary_over_seeds(rows[rows["metric"] == phase]))
+        out.append({**rec, "status": status, "reason": reason})
+    if published is not None:
+        out += _published_rows(published)
+    return pd.DataFrame(out, columns=PD14_COLUMNS).fillna("")
+
+
+def phase_times(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean phase times per framework, scale and thread count (for the scaling figure)."""
+    out = []
+    for key, rows in sim_cells(table):
+        if sim_mark(rows)[0] != "ok":
+            continue
+        for phase in PHASES:
+            row = summary_over_seeds(rows[(rows["metric"] == phase)])
+            if row is not None and row["status"] == "ok":
+                out.append({**key, "phase": phase, "seconds": row["value"]})
+    frame = pd.DataFrame(out, columns=[*with_platform_key(table, SIM_KEYS), "phase", "seconds"])
+    frame["threads"] = numeric(frame["threads"].astype(str))
+    return frame
+
+
+def population_rates(table: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean rate per population (over seeds and thread counts) per framework and scale,
+    beside the reference rates."""
+    sim = sim_rows(table)
+    rates = sim[(sim["metric"] == "rate") & (sim["status"] == "ok")]
+    keys = [*(["platform"] if multi_platform(table) else []), "framework", "scale", "population"]
+    out = []
+    from spikemark.stats import mean_ci
+
+    for key, rows in rates.groupby(keys, sort=True):
+        s = mean_ci(rows["value"].tolist())
+        out.append({**dict(zip(keys, key)), "rate_hz": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
+    frame = pd.DataFrame(out, columns=[*keys, "rate_hz", "ci_low", "ci_high", "n"])
+    marks = sim[sim["metric"] == CELL_METRIC]
+    worst = {}
+    for r in marks.itertuples():
+        worst.setdefault(tuple(getattr(r, k) for k in keys[:-1]), r.status)
+    frame["status"] = [worst.get(tuple(r[:-1]), "ok") for r in frame[keys].itertuples(index=False)]
+    if reference is not None and len(reference):
+        ref = reference.rename(
+            columns={
+                "mean_rate_hz_pynest": "reference_pynest_hz",
+                "mean_rate_hz_pynn_example": "reference_pynn_hz",
+            }
+        )[["population", "reference_pynest_hz", "reference_pynn_hz"]]
+        frame = frame.merge(ref, on="population", how="left")
+    return frame
+
+
+def rates_table(table: pd.DataFrame, rates_reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rates figure's numbers as a table (value [interval] (n))."""
+    rates = population_rates(table, rates_reference)
+    if rates.empty:
+        return pd.DataFrame(columns=["framework", "scale", "population", "rate (Hz)"])
+    rates["rate (Hz)"] = [fmt_stat(*r) for r in rates[["rate_hz", "ci_low", "ci_high", "n"]].itertuples(index=False)]
+    return rates[[c for c in rates if c not in ("rate_hz", "ci_low", "ci_high", "n")]]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The published PD14 rows and reference rates the simulation page compares with."""
+
+    published: pd.DataFrame | None
+    rates: pd.DataFrame | None
+    #: What the page says about where they came from (file names, never a machine's path).
+    note: str
+
+
+def load_reference(directory: str | Path = "") -> Reference:
+    """``pd14_published.csv`` and ``pd14_rates.csv`` from ``directory`` (default: the copy
+    shipped with the package, see :func:`~spikemark.report.load.reference_dir`)."""
+    found = reference_dir([directory] if directory else [])
+    if found is None:
+        return Reference(None, None, "Reference data: not found (published rows left out).")
+    published = pd.read_csv(found / PUBLISHED, dtype=str, keep_default_na=False)
+    rates = pd.read_csv(found / RATES) if (found / RATES).exists() else None
+    origin = "shipped with spikemark" if found == reference_dir() else f"from the folder {found.name}"
+    names = ", ".join(f"`{n}`" for n in (PUBLISHED, RATES) if (found / n).exists())
+    return Reference(published, rates, f"Reference data: {names} ({origin}).")
