@@ -33,9 +33,9 @@ def test_names_are_unique_and_entries_well_formed():
 def test_caption_files_are_the_manifests_captions():
     captions = REPO / "workflow" / "report"
     for o in manifest.OUTPUTS:
-        assert (captions / f"{o.name}.rst").read_text() == manifest.caption_rst(o), (
-            f"{o.name}.rst differs from the manifest: run python -m spikemark.report.manifest workflow/report"
-        )
+        assert (captions / f"{o.name}.rst").read_text() == manifest.caption_rst(
+            o
+        ), f"{o.name}.rst differs from the manifest: run python -m spikemark.report.manifest workflow/report"
     stray = {p.stem for p in captions.glob("*.rst")} - {o.name for o in manifest.OUTPUTS} - {"workflow"}
     assert not stray, stray
 
@@ -52,7 +52,11 @@ def _imported_by(statement: str) -> set[str]:
     code = f"import sys; {statement}; import json; print(json.dumps(sorted(sys.modules)))"
     env_path = str(REPO / "src")
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={"PYTHONPATH": env_path}
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": env_path},
     )
     assert proc.returncode == 0, proc.stderr
     return set(json.loads(proc.stdout))

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from report_fixtures import only_row as _row
-from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, combined, sets, table  # noqa: F401 (fixtures)
+from report_fixtures import (
+    CUDA_SKIP,
+    FAILED,
+    INVALID,
+    NO_RAPL,
+    PYNN_INVALID,
+    busy,
+    busy_set,
+    combined,
+    sets,
+    table,
+)  # noqa: F401 (fixtures)
 from spikemark import report
 from spikemark.results import COLUMNS
 
@@ -89,7 +102,9 @@ def test_conversion_table_penalty_and_edp_change(table):
 
 def test_pruning_table_change_against_dense(table):
     prun = report.pruning_table(table)
-    half = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5", pruning="global_magnitude")
+    half = _row(
+        prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5", pruning="global_magnitude"
+    )
     assert half["accuracy change vs dense (points)"] == "-1.10"
     assert half["connection sparsity"] == "0.5"
     assert half["footprint (bytes)"] == "1.92e+04"
@@ -98,7 +113,11 @@ def test_pruning_table_change_against_dense(table):
 def test_pruning_table_sets_methods_side_by_side_over_one_dense_baseline(table):
     prun = report.pruning_table(table)
     snn = prun[(prun["dataset"] == "digits") & (prun["method"] == "ann2snn") & (prun["hardware"] == "cpu")]
-    assert list(zip(snn["pruning"], snn["sparsity"])) == [("none", "0"), ("global_magnitude", "0.5"), ("lamp", "0.5")]
+    assert list(zip(snn["pruning"], snn["sparsity"])) == [
+        ("none", "0"),
+        ("global_magnitude", "0.5"),
+        ("lamp", "0.5"),
+    ]
     lamp = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", pruning="lamp")
     assert lamp["accuracy change vs dense (points)"] == "-0.40"  # 0.958 against the shared 0.962
 
@@ -143,7 +162,8 @@ def test_population_rates_against_reference(table):
     rates = report.population_rates(table, ref)
     l4e = _row(rates, framework="nest", population="L4E")
     assert l4e["n"] == 4 and l4e["reference_pynest_hz"] == pytest.approx(4.414)
-    assert l4e["rate_hz"] == pytest.approx(4.4 * 1.03)
+    # geometric mean of 4.4 × (1 + 0.02 seed) over seeds 1, 2 and both thread counts
+    assert l4e["rate_hz"] == pytest.approx(4.4 * math.sqrt(1.02 * 1.04))
     assert _row(rates, framework="pynn-nest", population="L4E")["status"] == "invalid"
 
 
@@ -174,3 +194,30 @@ def test_write_table_three_formats(table, tmp_path):
     assert "+16.30" in paths[1].read_text()
     assert "\\begin{tabular}" in paths[2].read_text()
     assert pd.read_csv(paths[0], dtype=str)["status"].tolist().count("skipped") == 1
+
+
+def test_strong_scaling_draws_contended_points_hollow_and_leaves_them_out_of_the_lines(busy):
+    from report_fixtures import SKEWED_RTF
+    from spikemark.stats import geometric_mean_ci
+
+    points = report.scaling_points(busy)
+    simulate = points[points["phase"] == "time_simulate"]
+    assert simulate["contended"].sum() == 1 and simulate.loc[simulate["contended"], "seed"].tolist() == ["4"]
+    lines = report.phase_times(busy)
+    two = _row(lines, threads=2, phase="time_simulate")
+    # the line is the geometric mean of seeds 1-3 only (time_simulate = rtf + 0.01 seed)
+    assert two["n"] == 3
+    assert two["seconds"] == pytest.approx(
+        geometric_mean_ci([r + 0.01 * s for s, r in enumerate(SKEWED_RTF[2], 1)]).value
+    )
+    fig = report.figures.pd14_strong_scaling(busy)
+    ax = fig.axes[0]
+    simulate_line = next(line for line in ax.get_lines() if line.get_label() == "simulate")
+    assert list(simulate_line.get_xdata()) == [1, 2] and max(simulate_line.get_ydata()) < 96
+    from matplotlib.collections import PathCollection
+
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    hollow = [tuple(o) for c in markers if c.get_facecolor().size == 0 for o in c.get_offsets()]
+    # the contended seed 4: its simulate phase (96 + 0.04) and total (+ 0.54 + 2.04 + 0.34), drawn hollow
+    assert sorted(hollow) == [(2.0, pytest.approx(96.04)), (2.0, pytest.approx(98.96))]
+    assert "contended (not in the lines)" in ax.get_legend_handles_labels()[1]

@@ -24,10 +24,10 @@ from typing import Any
 _EXPORTS = {
     "load": (
         "load_metrics", "load_provenance", "load_results", "numeric", "platform_label", "platforms",
-        "multi_platform", "with_platform_key", "reference_dir",
+        "machines", "multi_platform", "with_platform_key", "reference_dir",
     ),
     "cells": (
-        "CONVENTIONS", "ENERGY_COVERS", "ESTIMATES", "energy_cell", "fmt_row", "fmt_stat", "metric_cells",
+        "CONVENTIONS", "ENERGY_COVERS", "contended", "reason_category", "ESTIMATES", "energy_cell", "fmt_row", "fmt_stat", "metric_cells",
         "pick", "source_label", "synops_cell", "total_energy_rows",
     ),
     "ml": (
@@ -35,12 +35,12 @@ _EXPORTS = {
         "conversion_table", "framework_comparison", "ml_cells", "pareto_front", "pruning_table",
     ),
     "pd14": (
-        "load_reference", "pd14_table", "phase_times", "population_rates", "rates_table",
+        "load_reference", "pd14_table", "phase_times", "scaling_points", "population_rates", "rates_table",
         "simulation_cells", "summary_over_seeds",
     ),
-    "status": ("problems", "status_counts"),
+    "status": ("banner", "problems", "status_counts", "timing_rows"),
     "publish": (
-        "dataset_rows", "figure_image", "html_table", "publish_figure", "publish_table", "save_figure", "show",
+        "banner_html", "dataset_rows", "figure_image", "html_table", "publish_figure", "publish_table", "save_figure", "show",
         "to_markdown", "view", "write_table",
     ),
     "manifest": (

@@ -8,6 +8,7 @@ values keep their reason.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import pandas as pd
@@ -37,28 +38,57 @@ def _num(x: float, digits: int) -> str:
     return f"{x:.{digits}g}"
 
 
-def fmt_stat(value: float, lo: float, hi: float, n: float, digits: int = 3) -> str:
-    """``value [lo, hi] (n=N)``; interval and N are left out for single values."""
+def fmt_stat(value: float, lo: float, hi: float, n: float, digits: int = 3, *, note: str = "") -> str:
+    """``value [lo, hi] (n=N)``; interval and N are left out for single values; ``note``
+    (e.g. "1 contended left out") goes beside N."""
     if pd.isna(value):
         return ""
     text = _num(value, digits)
     if not pd.isna(lo) and not pd.isna(hi):
         text += f" [{_num(lo, digits)}, {_num(hi, digits)}]"
-    if not pd.isna(n) and n > 1:
-        text += f" (n={int(n)})"
+    details = [f"n={int(n)}"] if not pd.isna(n) and n > 1 else []
+    details += [note] if note else []
+    if details:
+        text += f" ({'; '.join(details)})"
     return text
 
 
-def fmt_row(row: pd.Series | dict | None, *, with_source: bool = False, digits: int = 3) -> str:
+def fmt_row(
+    row: pd.Series | dict | None, *, with_source: bool = False, digits: int = 3, note: str = ""
+) -> str:
     """A result row as a table cell: the statistic, or ``status: reason``; "" if no row."""
     if row is None:
         return ""
     if row["status"] != "ok":
         return f"{row['status']}: {row['reason']}"
-    text = fmt_stat(row["value"], row["ci_low"], row["ci_high"], row["n"], digits)
+    text = fmt_stat(row["value"], row["ci_low"], row["ci_high"], row["n"], digits, note=note)
     if with_source:
         text += f" · {source_label(row)}"
     return text
+
+
+def reason_category(reason: str) -> str:
+    """The stable words of a reason: what comes before its first colon, parenthesised
+    details left out ("contended: got 0.43 of 2 requested cores" → "contended";
+    "no CUDA device on host x (no NVIDIA driver: …)" → "no CUDA device on host x")."""
+    text = str(reason)
+    while True:  # innermost parentheses first, so nested ones go too
+        stripped = re.sub(r"\([^()]*\)", "", text)
+        if stripped == text:
+            break
+        text = stripped
+    text = text.split("(", 1)[0]  # an unclosed parenthesis
+    return re.sub(r"\s+", " ", text.split(":", 1)[0]).strip() or "no reason given"
+
+
+#: Reason category of a timing the contention guard found contended ("contended: got 0.43
+#: of 2 requested cores; other load 3.1").
+CONTENDED = "contended"
+
+
+def contended(rows: pd.DataFrame) -> pd.Series:
+    """Rows the contention guard marked: ``invalid`` with a reason of category ``contended``."""
+    return (rows["status"] == "invalid") & (rows["reason"].map(reason_category) == CONTENDED)
 
 
 def source_label(row: pd.Series | dict) -> str:

@@ -12,13 +12,14 @@ import seaborn as sns
 from spikemark.matrix import DENSE
 from spikemark.report.manifest import EMPTY_ML, EMPTY_SIMULATION
 from spikemark.report.ml import ML_KEYS, accuracy_by_timesteps, accuracy_energy_points
-from spikemark.report.pd14 import PHASES, phase_times, population_rates
+from spikemark.report.pd14 import PHASES, TOTAL, phase_times, population_rates, scaling_points
 
 PHASE_LABELS = {
     "time_create": "create",
     "time_connect": "connect",
     "time_presimulate": "presimulate",
     "time_simulate": "simulate",
+    TOTAL: "total (sum of phases)",
 }
 
 
@@ -55,7 +56,12 @@ def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
         sub = snn[snn["dataset"] == dataset].sort_values("T")
         pruned_by = sub["pruning"].where(sub["sparsity"] > 0, "").map(lambda p: f" ({p})" if p else "")
         sub = sub.assign(
-            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + pruned_by + " " + sub["hardware"]
+            series=sub["method"]
+            + " s="
+            + sub["sparsity"].map("{:g}".format)
+            + pruned_by
+            + " "
+            + sub["hardware"]
         )
         sns.lineplot(data=sub, x="T", y="value", hue="series", marker="o", ax=ax, errorbar=None)
         errorbars(ax, sub, "T")
@@ -93,7 +99,13 @@ def sparsity_sweep(table: pd.DataFrame) -> plt.Figure:
     for ax, dataset in zip(axes.flat, datasets):
         sub = head[head["dataset"] == dataset].sort_values("sparsity")
         sub = sub.assign(
-            series=sub["method"] + " / " + sub["framework"] + " / " + sub["hardware"] + " / " + sub["line_pruning"]
+            series=sub["method"]
+            + " / "
+            + sub["framework"]
+            + " / "
+            + sub["hardware"]
+            + " / "
+            + sub["line_pruning"]
         )
         sns.lineplot(data=sub, x="sparsity", y="value", hue="series", marker="o", ax=ax, errorbar=None)
         errorbars(ax, sub, "sparsity")
@@ -137,27 +149,58 @@ def accuracy_vs_energy(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def log2_x_at(ax, values: pd.Series) -> None:
+    """Log-2 x axis with a plainly written tick at every measured value (T, size, threads)."""
+    ax.set_xscale("log", base=2)
+    ticks = sorted(values.dropna().unique())
+    if ticks:
+        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
-    """Phase times (mean over seeds) stacked per thread count, one panel per framework and scale."""
-    phases = phase_times(table)
-    if phases.empty:
+    """Wall time per phase and in total against the thread count, one panel per framework
+    and scale: lines join the geometric means over the seeds that were not contended (bars:
+    95 % log-scale intervals); contended timings are hollow markers, left out of the lines."""
+    points = scaling_points(table)
+    if points.empty:
         return empty_figure(EMPTY_SIMULATION)
-    panels = sorted(phases.groupby(["framework", "scale"]).groups)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False, sharey=True)
+    lines = phase_times(table)
+    panels = sorted(points.groupby(["framework", "scale"]).groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
+    order = [*PHASES, TOTAL]
+    palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
     for ax, (framework, scale) in zip(axes.flat, panels):
-        sub = phases[(phases["framework"] == framework) & (phases["scale"] == scale)]
-        wide = sub.pivot_table(index="threads", columns="phase", values="seconds", aggfunc="mean")
-        wide = wide[[p for p in PHASES if p in wide]].rename(columns=PHASE_LABELS)
-        wide.index = wide.index.map(lambda t: f"{t:g}")
-        wide.plot.bar(stacked=True, ax=ax, rot=0)
-        ax.set(title=f"{framework} {scale}", xlabel="threads", ylabel="wall time (s)")
+        here = points[(points["framework"] == framework) & (points["scale"] == scale)]
+        mean = lines[(lines["framework"] == framework) & (lines["scale"] == scale)]
+        for phase in [p for p in order if p in set(here["phase"])]:
+            colour = palette[phase]
+            line = mean[mean["phase"] == phase].sort_values("threads")
+            ax.plot(
+                line["threads"],
+                line["seconds"],
+                marker="o",
+                ms=4,
+                color=colour,
+                label=PHASE_LABELS.get(phase, phase),
+            )
+            errorbars(ax, line, "threads", "seconds")
+            busy = here[(here["phase"] == phase) & here["contended"]]
+            if len(busy):
+                ax.scatter(
+                    busy["threads"], busy["seconds"], s=30, facecolors="none", edgecolors=colour, zorder=3
+                )
+        if here["contended"].any():
+            ax.plot([], [], ls="none", marker="o", mfc="none", mec="k", label="contended (not in the lines)")
+        ax.set(yscale="log", title=f"{framework} {scale}", xlabel="threads", ylabel="wall time (s)")
+        log2_x_at(ax, here["threads"])
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 def pd14_rates(table: pd.DataFrame, rates_reference: pd.DataFrame | None = None) -> plt.Figure:
-    """Mean rate per population (mean over seeds, 95 % interval) against the reference."""
+    """Rate per population (geometric mean over seeds, 95 % log-scale interval) against the reference."""
     rates = population_rates(table, rates_reference)
     if rates.empty:
         return empty_figure(EMPTY_SIMULATION)

@@ -139,3 +139,50 @@ def reference_dir(candidates: Iterable[str | Path] = ()) -> Path | None:
         if cand and (Path(cand) / "pd14_published.csv").exists():
             return Path(cand)
     return None
+
+
+#: Machine state recorded in ``provenance.csv`` (where the pipeline records it) → the
+#: Machines table's header; columns a results set lacks are not shown.
+MACHINE_STATE = {
+    "cpu_cores": "cores",
+    "smt": "SMT",
+    "cpu_governor": "governor",
+    "cpu_mhz": "clock (MHz)",
+    "cpu_max_mhz": "max clock (MHz)",
+    "load_before": "load before",
+    "load_after": "load after",
+    "steal": "steal",
+    "cgroup_cpu_quota": "cgroup CPU quota",
+    "memory_bytes": "memory (GiB)",
+}
+#: Columns shown in other units than recorded: factor from the recorded value.
+MACHINE_SCALE = {"memory_bytes": 1 / 2**30}
+
+
+def _state_cell(values: pd.Series, scale: float) -> str:
+    """One machine's values of a state column over its runs: the value, or the range."""
+    values = values[values != ""].drop_duplicates()
+    if values.empty:
+        return ""
+    numbers = numeric(values)
+    if numbers.notna().all():
+        lo, hi = numbers.min() * scale, numbers.max() * scale
+        return f"{lo:.3g}" if lo == hi else f"{lo:.3g}–{hi:.3g}"
+    return " / ".join(sorted(values))
+
+
+def machines(table: pd.DataFrame, provenance: pd.DataFrame) -> pd.DataFrame:
+    """The Machines table: :func:`platforms` with the machine state its runs recorded
+    (a range where runs differ, e.g. the load before each run)."""
+    plats = platforms(table)
+    present = [c for c in MACHINE_STATE if c in provenance and (provenance[c] != "").any()]
+    if plats.empty or not present:
+        return plats
+    state = [
+        {
+            "platform": platform,
+            **{MACHINE_STATE[c]: _state_cell(runs[c], MACHINE_SCALE.get(c, 1)) for c in present},
+        }
+        for platform, runs in provenance.groupby("platform", sort=True)
+    ]
+    return plats.merge(pd.DataFrame(state), on="platform", how="left").fillna("")

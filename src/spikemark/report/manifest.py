@@ -193,8 +193,9 @@ OUTPUTS: tuple[Output, ...] = (
         SIMULATION_TRACK,
         "pd14:pd14_table",
         "PD14 real-time factor, energy per synaptic event and phase times per framework, scale and thread "
-        "count, beside the published full-scale rows. Scale, drive and what the energy covers are columns: "
-        "our runs are downscaled, and published energies are whole machines at the power outlet.",
+        "count (geometric mean over seeds, 95 % t-interval on the log scale, n; contended timings left out "
+        "and counted), beside the published full-scale rows. Scale, drive and what the energy covers are "
+        "columns: our runs are downscaled, and published energies are whole machines at the power outlet.",
         needs=("published", "drive"),
     ),
     Output(
@@ -203,8 +204,11 @@ OUTPUTS: tuple[Output, ...] = (
         SIMULATION,
         SIMULATION_TRACK,
         "figures:pd14_strong_scaling",
-        "PD14 microcircuit on NEST: wall time of the phases (create, connect, presimulate, simulate; mean "
-        "over seeds) stacked per thread count, one panel per framework and scale.",
+        "PD14 microcircuit on NEST: wall time of each phase (create, connect, presimulate, simulate) and of "
+        "their sum against the thread count, one panel per framework and scale. Lines join the geometric "
+        "means over seeds (bars: 95 % t-interval on the log scale). Hollow markers are contended timings "
+        "(the run got less CPU than it asked for, or other processes shared its cores): drawn, but left out "
+        "of the lines. Runs that failed validation are left out.",
     ),
     Output(
         "table_pd14_rates",
@@ -212,8 +216,8 @@ OUTPUTS: tuple[Output, ...] = (
         SIMULATION,
         SIMULATION_TRACK,
         "pd14:rates_table",
-        "PD14 mean rate per population (mean over seeds and thread counts, 95 % interval) beside the "
-        "reference rates.",
+        "PD14 rate per population (geometric mean over seeds and thread counts, 95 % t-interval on the log "
+        "scale) beside the reference rates.",
         needs=("rates_reference",),
         empty=EMPTY_SIMULATION,
     ),
@@ -223,8 +227,9 @@ OUTPUTS: tuple[Output, ...] = (
         SIMULATION,
         SIMULATION_TRACK,
         "figures:pd14_rates",
-        "PD14 mean firing rate per population (mean over seeds and thread counts, 95 % interval) beside the "
-        "reference rates of the full-scale PyNEST model. Runs that failed validation are labelled.",
+        "PD14 firing rate per population (geometric mean over seeds and thread counts, 95 % t-interval on "
+        "the log scale) beside the reference rates of the full-scale PyNEST model. Runs that failed "
+        "validation are labelled.",
         needs=("rates_reference",),
     ),
 )
@@ -240,7 +245,9 @@ def output(name: str) -> Output:
         raise KeyError(f"no report output {name!r}; known: {', '.join(_BY_NAME)}") from None
 
 
-def outputs(*, page: str | None = None, kind: str | None = None, per_dataset: bool | None = None) -> list[Output]:
+def outputs(
+    *, page: str | None = None, kind: str | None = None, per_dataset: bool | None = None
+) -> list[Output]:
     """The outputs of a page and / or kind, in report order."""
     return [
         o
@@ -290,9 +297,16 @@ def navigation(nav: Sequence[dict[str, str]], current: str = "") -> str:
     return " · ".join(links)
 
 
-def workflow_parameters(metrics: str | Path, out_dir: str | Path, datasets: Sequence[str], **extra: Any) -> dict:
+def workflow_parameters(
+    metrics: str | Path, out_dir: str | Path, datasets: Sequence[str], **extra: Any
+) -> dict:
     """Papermill parameters of a page rendered by a Snakemake rule (one results set)."""
-    return {"metrics": [str(Path(metrics).parent)], "out_dir": str(out_dir), "pages": pages(datasets), **extra}
+    return {
+        "metrics": [str(Path(metrics).parent)],
+        "out_dir": str(out_dir),
+        "pages": pages(datasets),
+        **extra,
+    }
 
 
 # ---------------------------------------------------------------- captions

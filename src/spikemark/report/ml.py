@@ -143,7 +143,9 @@ def _edp_pair(ann: pd.DataFrame, snn: pd.DataFrame, hardware: str) -> tuple[str,
             ratio = rs["value"] / ra["value"] if ra["value"] else math.nan
             return fmt_row(ra), fmt_row(rs), f"×{ratio:.3g}", source_label(rs)
     why = "; ".join(
-        f"{r.source}: {r.reason}" for r in pd.concat([a, s]).drop_duplicates("source").itertuples() if r.reason
+        f"{r.source}: {r.reason}"
+        for r in pd.concat([a, s]).drop_duplicates("source").itertuples()
+        if r.reason
     )
     return fmt_row(pick(a, "edp", prefer)), fmt_row(pick(s, "edp", prefer)), "", "no common source — " + why
 
@@ -231,7 +233,12 @@ def pruning_table(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
         status, reason = cell_mark(rows)
         t = largest_t(rows)
         head = at_t(rows, t)
-        rec = {**{k: key[k] for k in group}, "pruning": key["pruning"], "sparsity": key["sparsity"], "T": fmt_t(t)}
+        rec = {
+            **{k: key[k] for k in group},
+            "pruning": key["pruning"],
+            "sparsity": key["sparsity"],
+            "T": fmt_t(t),
+        }
         acc = pick(head, "accuracy")
         ident = tuple(key[k] for k in group)
         ok = acc is not None and acc["status"] == "ok"
@@ -289,7 +296,15 @@ def accuracy_energy_points(table: pd.DataFrame) -> pd.DataFrame:
                     "estimate": best["source"] in ESTIMATES,
                 }
             )
-    cols = [*with_platform_key(table, ML_KEYS), "T", "accuracy", "energy", "energy_source", "estimate", "pareto"]
+    cols = [
+        *with_platform_key(table, ML_KEYS),
+        "T",
+        "accuracy",
+        "energy",
+        "energy_source",
+        "estimate",
+        "pareto",
+    ]
     frame = pd.DataFrame(pts, columns=cols)
     frame["pareto"] = False
     for _, idx in frame.groupby(["dataset", "energy_source"]).groups.items():

@@ -17,14 +17,17 @@ import pandas as pd
 from spikemark.report.cells import (
     ENERGY_COVERS,
     ENERGY_PREFERENCE,
+    contended,
     fmt_row,
     fmt_stat,
     pick,
+    reason_category,
     total_energy_rows,
     unavailable_text,
 )
 from spikemark.report.load import multi_platform, numeric, reference_dir, with_platform_key
 from spikemark.results import CELL_METRIC
+from spikemark.stats import positive_summary
 
 SIM_KEYS = ["framework", "scale", "threads"]
 SIM_ENERGY_METRICS = ("e_syn", "energy_per_synaptic_event", "energy_per_synop")
@@ -37,9 +40,25 @@ def sim_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["track"] == "simulation"]
 
 
+def left_out_note(rows: pd.DataFrame) -> str:
+    """ "2 contended left out" for the per-seed rows a summary leaves out (not ok)."""
+    bad = rows[rows["status"] != "ok"]
+    if bad.empty:
+        return ""
+    counts = (
+        bad["reason"].map(reason_category).where(bad["status"] == "invalid", bad["status"]).value_counts()
+    )
+    return ", ".join(f"{n} {category}" for category, n in counts.items()) + " left out"
+
+
 def summary_over_seeds(rows: pd.DataFrame) -> pd.Series | None:
-    """The summary row of a metric: a seed-less summary row if there is one, else the mean
-    (Student-t interval) over the ok per-seed rows; a not-ok row if none is ok."""
+    """The summary row of a metric: a seed-less summary row if there is one, else the
+    geometric mean over the ok per-seed rows with its 95 % interval on the log scale
+    (:func:`spikemark.stats.positive_summary`); a not-ok row if none is ok.
+
+    Per-seed rows that are not ok (e.g. a contended timing) are left out of the summary;
+    ``note`` says how many and why.
+    """
     if rows.empty:
         return None
     summary = rows[rows["seed"] == ""]
@@ -48,14 +67,18 @@ def summary_over_seeds(rows: pd.DataFrame) -> pd.Series | None:
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
         return rows.iloc[0]
-    from spikemark.stats import mean_ci
-
-    s = mean_ci(ok["value"].tolist())
+    s = positive_summary(ok["value"].tolist())
     out = ok.iloc[0].copy()
     out["value"], out["n"] = s.value, s.n
     out["ci_low"] = math.nan if s.ci_low is None else s.ci_low
     out["ci_high"] = math.nan if s.ci_high is None else s.ci_high
+    out["note"] = left_out_note(rows)
     return out
+
+
+def fmt_summary(row: pd.Series | None, *, with_source: bool = False) -> str:
+    """A summary over seeds as a cell, with what it left out."""
+    return fmt_row(row, with_source=with_source, note=row.get("note", "") if row is not None else "")
 
 
 def sim_cells(table: pd.DataFrame) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
@@ -101,7 +124,7 @@ def _e_syn_cell(rows: pd.DataFrame) -> tuple[str, str]:
             scale = 1e6 if row["unit"] == "J" else (1e-6 if row["unit"] == "pJ" else 1.0)
             for col in ("value", "ci_low", "ci_high"):
                 row[col] = row[col] * scale
-            return fmt_row(row, with_source=True), ENERGY_COVERS.get(source, source)
+            return fmt_summary(row, with_source=True), ENERGY_COVERS.get(source, source)
     return unavailable_text(cand), "nothing (no meter or estimate here)"
 
 
@@ -150,7 +173,9 @@ def pd14_table(
 ) -> pd.DataFrame:
     """Our PD14 runs beside the published ones, with the columns that keep it honest.
 
-    Ours: mean over seeds with a 95 % interval and N per framework, scale, thread count.
+    Ours: geometric mean over seeds with its 95 % interval on the log scale and N per
+    framework, scale, thread count (per-seed timings that are not ok, e.g. contended, are
+    left out and counted).
     Published: RTF and E_syn of the full-scale model (N = K = 1) from ``pd14_published.csv``.
     """
     out = []
@@ -165,44 +190,77 @@ def pd14_table(
             "threads": key["threads"],
             "scale": _scale_text(key["scale"]),
             "drive": drive or "not recorded",
-            "RTF": fmt_row(summary_over_seeds(rows[rows["metric"] == "rtf"])),
+            "RTF": fmt_summary(summary_over_seeds(rows[rows["metric"] == "rtf"])),
         }
         rec["E_syn (µJ)"], rec["energy covers"] = _e_syn_cell(rows)
         for phase in PHASES:
-            rec[f"{phase} (s)"] = fmt_row(summary_over_seeds(rows[rows["metric"] == phase]))
+            rec[f"{phase} (s)"] = fmt_summary(summary_over_seeds(rows[rows["metric"] == phase]))
         out.append({**rec, "status": status, "reason": reason})
     if published is not None:
         out += _published_rows(published)
     return pd.DataFrame(out, columns=PD14_COLUMNS).fillna("")
 
 
-def phase_times(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean phase times per framework, scale and thread count (for the scaling figure)."""
+TOTAL = "total"
+
+
+def scaling_points(table: pd.DataFrame) -> pd.DataFrame:
+    """Per simulation cell, seed and phase (and ``total``, their sum): the wall time and
+    whether it was contended. Seeds whose run failed validation (or failed) are left out;
+    a run the guard marked contended as a whole has every phase contended."""
     out = []
     for key, rows in sim_cells(table):
-        if sim_mark(rows)[0] != "ok":
-            continue
-        for phase in PHASES:
-            row = summary_over_seeds(rows[(rows["metric"] == phase)])
-            if row is not None and row["status"] == "ok":
-                out.append({**key, "phase": phase, "seconds": row["value"]})
-    frame = pd.DataFrame(out, columns=[*with_platform_key(table, SIM_KEYS), "phase", "seconds"])
+        for seed, run in rows.groupby("seed", sort=True):
+            marks = run[run["metric"] == CELL_METRIC]
+            if len(marks) and not contended(marks).all():
+                continue
+            phases = run[
+                run["metric"].isin(PHASES) & run["value"].notna() & ((run["status"] == "ok") | contended(run))
+            ]
+            whole = bool(len(marks))
+            for r, busy in zip(phases.itertuples(), contended(phases)):
+                out.append(
+                    {**key, "seed": seed, "phase": r.metric, "seconds": r.value, "contended": whole or busy}
+                )
+            if set(phases["metric"]) == set(PHASES):
+                busy = whole or bool(contended(phases).any())
+                out.append(
+                    {**key, "seed": seed, "phase": TOTAL, "seconds": phases["value"].sum(), "contended": busy}
+                )
+    cols = [*with_platform_key(table, SIM_KEYS), "seed", "phase", "seconds", "contended"]
+    frame = pd.DataFrame(out, columns=cols)
     frame["threads"] = numeric(frame["threads"].astype(str))
+    frame["contended"] = frame["contended"].astype(bool)
     return frame
 
 
+def phase_times(table: pd.DataFrame) -> pd.DataFrame:
+    """Phase (and total) wall time per framework, scale and thread count: the geometric
+    mean over the seeds that were not contended, with its 95 % interval on the log scale
+    (the strong-scaling lines)."""
+    points = scaling_points(table)
+    keys = [*with_platform_key(table, SIM_KEYS), "phase"]
+    out = []
+    for key, rows in points[~points["contended"]].groupby(keys, sort=True):
+        s = positive_summary(rows["seconds"].tolist())
+        out.append(
+            {**dict(zip(keys, key)), "seconds": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}
+        )
+    return pd.DataFrame(out, columns=[*keys, "seconds", "ci_low", "ci_high", "n"])
+
+
 def population_rates(table: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean rate per population (over seeds and thread counts) per framework and scale,
-    beside the reference rates."""
+    """Rate per population summarised over seeds and thread counts (geometric mean, see
+    :func:`summary_over_seeds`) per framework and scale, beside the reference rates."""
     sim = sim_rows(table)
     rates = sim[(sim["metric"] == "rate") & (sim["status"] == "ok")]
     keys = [*(["platform"] if multi_platform(table) else []), "framework", "scale", "population"]
     out = []
-    from spikemark.stats import mean_ci
-
     for key, rows in rates.groupby(keys, sort=True):
-        s = mean_ci(rows["value"].tolist())
-        out.append({**dict(zip(keys, key)), "rate_hz": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
+        s = positive_summary(rows["value"].tolist())
+        out.append(
+            {**dict(zip(keys, key)), "rate_hz": s.value, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}
+        )
     frame = pd.DataFrame(out, columns=[*keys, "rate_hz", "ci_low", "ci_high", "n"])
     marks = sim[sim["metric"] == CELL_METRIC]
     worst = {}
@@ -225,7 +283,9 @@ def rates_table(table: pd.DataFrame, rates_reference: pd.DataFrame | None = None
     rates = population_rates(table, rates_reference)
     if rates.empty:
         return pd.DataFrame(columns=["framework", "scale", "population", "rate (Hz)"])
-    rates["rate (Hz)"] = [fmt_stat(*r) for r in rates[["rate_hz", "ci_low", "ci_high", "n"]].itertuples(index=False)]
+    rates["rate (Hz)"] = [
+        fmt_stat(*r) for r in rates[["rate_hz", "ci_low", "ci_high", "n"]].itertuples(index=False)
+    ]
     return rates[[c for c in rates if c not in ("rate_hz", "ci_low", "ci_high", "n")]]
 
 

@@ -84,7 +84,11 @@ def publish_figure(fig, out_dir: str | Path, name: str):
 def _caption(entry: Output, written: bool) -> None:
     from IPython.display import Markdown, display
 
-    files = f" Output: `{entry.name}.{{{','.join(f.rsplit('.', 1)[1] for f in entry.files)}}}`." if written else ""
+    files = (
+        f" Output: `{entry.name}.{{{','.join(f.rsplit('.', 1)[1] for f in entry.files)}}}`."
+        if written
+        else ""
+    )
     display(Markdown(entry.caption + files))
 
 
@@ -110,3 +114,19 @@ def view(name: str, table: pd.DataFrame, dataset: str, **context: Any):
     made = make(entry, dataset_rows(table, dataset), **context)
     _caption(entry, written=False)
     return figure_image(made) if entry.kind == FIGURE else html_table(made, entry.empty)
+
+
+def banner_html(table: pd.DataFrame, provenance: pd.DataFrame):
+    """The report's opening one-line banner (:func:`spikemark.report.status.banner`), or
+    nothing when there is no caveat."""
+    from html import escape
+
+    from IPython.display import HTML
+
+    from spikemark.report.status import banner
+
+    text = banner(table, provenance)
+    if not text:
+        return None
+    style = "background:#fff3cd;border:1px solid #e0b000;padding:0.4em 0.8em;margin:0.5em 0"
+    return HTML(f'<div id="spikemark-banner" style="{style}">{escape(text)}</div>')

@@ -16,17 +16,15 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
-import matplotlib.ticker
 import pandas as pd
 import seaborn as sns
 
 from spikemark.report.cells import CONVENTIONS, fmt_row, metric_cells, pick
-from spikemark.report.figures import empty_figure, errorbars
+from spikemark.report.figures import empty_figure, errorbars, log2_x_at
 from spikemark.report.load import multi_platform, numeric, with_platform_key
 from spikemark.report.manifest import EMPTY_LATENCY, EMPTY_NOISE, EMPTY_ROBUSTNESS
 from spikemark.report.ml import ML_KEYS, ROBUSTNESS, cell_mark, ml_cells
 from spikemark.results import CELL_METRIC
-
 
 # ---------------------------------------------------------------- latency
 
@@ -166,15 +164,6 @@ def _series_label(frame: pd.DataFrame, parts: list[str]) -> pd.Series:
     return label
 
 
-def _log2_x_at(ax, values: pd.Series) -> None:
-    """Log-2 x axis with a plainly written tick at every measured value (T or size)."""
-    ax.set_xscale("log", base=2)
-    ticks = sorted(values.dropna().unique())
-    if ticks:
-        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-
-
 def latency_figure(table: pd.DataFrame) -> plt.Figure:
     """Inference, forward and backward time against layer size: one row of panels per
     timing, one column per hardware, one colour per framework; eager solid, compiled dashed;
@@ -209,7 +198,7 @@ def latency_figure(table: pd.DataFrame) -> plt.Figure:
                 )
                 errorbars(ax, line, "size")
             ax.set(yscale="log", xlabel="layer size (inputs = neurons)")
-            _log2_x_at(ax, sub["size"])
+            log2_x_at(ax, sub["size"])
             ax.set_ylabel(LATENCY_TIMES[metric])
             if i == 0:
                 ax.set_title(hw)
@@ -315,7 +304,17 @@ def robustness_points(table: pd.DataFrame, dataset: str | None = None) -> pd.Dat
                         "n": 1,
                     }
                 )
-    cols = [*with_platform_key(table, ML_KEYS), "T", "sigma", "reference_t", "metric", "value", "ci_low", "ci_high", "n"]
+    cols = [
+        *with_platform_key(table, ML_KEYS),
+        "T",
+        "sigma",
+        "reference_t",
+        "metric",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+    ]
     frame = pd.DataFrame(out, columns=cols)
     for col in ("T", "sigma", "reference_t", "value", "ci_low", "ci_high", "n"):
         frame[col] = pd.to_numeric(frame[col])
@@ -360,7 +359,7 @@ def robustness_timesteps_figure(table: pd.DataFrame, dataset: str | None = None)
             ax = axes[i][j]
             _line_panel(ax, sweep[(sweep["metric"] == metric) & (sweep["dataset"] == name)], "T", palette)
             ax.set(xlabel="time steps T (noise σ = 0)", ylabel=label)
-            _log2_x_at(ax, sweep.loc[sweep["dataset"] == name, "T"])
+            log2_x_at(ax, sweep.loc[sweep["dataset"] == name, "T"])
             if log_y:
                 ax.set_yscale("log")
             if i == 0:
