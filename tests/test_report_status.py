@@ -67,7 +67,7 @@ def test_machines_table_shows_the_state_columns_provenance_has(busy, busy_set, t
         "2",
         "off",
         "performance",
-        "3.5e+03",
+        "3500",
     )
     assert row["load before"] == "0.1–4.1"  # a range over the runs: 0.1 + 0.5 i for 9 runs
     assert row["memory (GiB)"] == "24"

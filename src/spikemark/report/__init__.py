@@ -5,7 +5,8 @@ makers, pages and captions are listed once in :mod:`spikemark.report.manifest`. 
 lives in :mod:`~spikemark.report.load` (reading and combining results sets),
 :mod:`~spikemark.report.cells` (formatting one cell), :mod:`~spikemark.report.ml` (the ML
 tables), :mod:`~spikemark.report.pd14` (the simulation tables), :mod:`~spikemark.report.status`
-(what is not ok), :mod:`~spikemark.report.tracks` (the framework latency benchmark and the
+(what is not ok), :mod:`~spikemark.report.overview` (what a page opens with),
+:mod:`~spikemark.report.tracks` (the framework latency benchmark and the
 robustness protocol), :mod:`~spikemark.report.figures` (matplotlib figures),
 :mod:`~spikemark.report.publish` (writing and showing outputs) and
 :mod:`~spikemark.report.render` (papermill + nbconvert).
@@ -32,7 +33,8 @@ _EXPORTS = {
     ),
     "ml": (
         "ML_KEYS", "accuracy_by_timesteps", "accuracy_energy_points", "cell_mark", "cell_status",
-        "conversion_table", "framework_comparison", "ml_cells", "pareto_front", "pruning_table",
+        "conversion_table", "framework_comparison", "headline_table", "ml_cells", "pareto_front",
+        "pareto_sentence", "pruning_table",
     ),
     "pd14": (
         "load_reference", "pd14_table", "phase_times", "scaling_points", "population_rates", "rates_table",
@@ -40,9 +42,10 @@ _EXPORTS = {
     ),
     "status": ("banner", "problems", "status_counts", "timing_rows"),
     "publish": (
-        "banner_html", "dataset_rows", "figure_image", "html_table", "publish_figure", "publish_table", "save_figure", "show",
+        "compact_view", "dataset_rows", "figure_image", "html_table", "table_html", "publish_figure", "publish_table", "save_figure", "show",
         "to_markdown", "view", "write_table",
     ),
+    "overview": ("banner_html", "measured", "measured_html", "pareto_html", "problem_lines", "problem_summary"),
     "manifest": (
         "EMPTY_LATENCY", "EMPTY_ML", "EMPTY_NOISE", "EMPTY_ROBUSTNESS", "EMPTY_SIMULATION", "OUTPUTS", "navigation",
         "output", "outputs", "pages",

@@ -166,13 +166,19 @@ def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
     if points.empty:
         return empty_figure(EMPTY_SIMULATION)
     lines = phase_times(table)
-    panels = sorted(points.groupby(["framework", "scale"]).groups)
+    # one panel per framework and scale (and machine, where several are combined)
+    keys = [k for k in ("platform", "framework", "scale") if k in points]
+    panels = sorted(points.groupby(keys).groups)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
     order = [*PHASES, TOTAL]
     palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
-    for ax, (framework, scale) in zip(axes.flat, panels):
-        here = points[(points["framework"] == framework) & (points["scale"] == scale)]
-        mean = lines[(lines["framework"] == framework) & (lines["scale"] == scale)]
+    for ax, panel in zip(axes.flat, panels):
+        where = dict(zip(keys, panel))
+        here = points[(points[keys] == pd.Series(where)).all(axis=1)]
+        mean = lines[(lines[keys] == pd.Series(where)).all(axis=1)]
+        title = " ".join(
+            [where.get("platform", "").split(" (")[0], where["framework"], where["scale"]]
+        ).strip()
         for phase in [p for p in order if p in set(here["phase"])]:
             colour = palette[phase]
             line = mean[mean["phase"] == phase].sort_values("threads")
@@ -192,7 +198,7 @@ def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
                 )
         if here["contended"].any():
             ax.plot([], [], ls="none", marker="o", mfc="none", mec="k", label="contended (not in the lines)")
-        ax.set(yscale="log", title=f"{framework} {scale}", xlabel="threads", ylabel="wall time (s)")
+        ax.set(yscale="log", title=title, xlabel="threads", ylabel="wall time (s)")
         log2_x_at(ax, here["threads"])
         ax.legend(fontsize=7)
     fig.tight_layout()

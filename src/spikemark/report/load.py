@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from spikemark.report.cells import fmt_num
 from spikemark.results import COLUMNS
 
 NUMERIC = ("value", "ci_low", "ci_high", "n")
@@ -166,8 +167,8 @@ def _state_cell(values: pd.Series, scale: float) -> str:
         return ""
     numbers = numeric(values)
     if numbers.notna().all():
-        lo, hi = numbers.min() * scale, numbers.max() * scale
-        return f"{lo:.3g}" if lo == hi else f"{lo:.3g}–{hi:.3g}"
+        lo, hi = fmt_num(numbers.min() * scale), fmt_num(numbers.max() * scale)
+        return lo if lo == hi else f"{lo}–{hi}"
     return " / ".join(sorted(values))
 
 

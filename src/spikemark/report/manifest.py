@@ -64,14 +64,26 @@ class Output:
 
 OUTPUTS: tuple[Output, ...] = (
     Output(
+        "table_headline",
+        TABLE,
+        INDEX,
+        ML_TRACK,
+        "ml:headline_table",
+        "The headline comparison: every dense (unpruned) ML cell that ran and is valid, at its largest "
+        "evaluated T, with accuracy, batch-1 latency and energy per inference (its source: a meter where one "
+        "read, else a labelled estimate). Every cell, skipped ones included, is in the framework comparison.",
+        empty=EMPTY_ML,
+    ),
+    Output(
         "table_framework_comparison",
         TABLE,
         INDEX,
         ML_TRACK,
         "ml:framework_comparison",
         "Per dataset, method, framework, hardware and sparsity (at the largest T): accuracy, latency, "
-        "throughput, energy per inference with its source (estimates say so), synaptic operations and "
-        "sparsity. Cells show value [95 % interval] (n); skipped, failed and invalid cells keep their reason.",
+        "throughput, energy per inference with its source (estimates say so), synaptic operations (with "
+        "their convention) and sparsity. Cells show value [95 % interval] (n) in the unit of their header; "
+        "skipped, failed and invalid cells keep their reason.",
         empty=EMPTY_ML,
         per_dataset=True,
     ),

@@ -17,9 +17,11 @@ import pandas as pd
 from spikemark.report.cells import (
     ENERGY_PREFERENCE,
     ESTIMATES,
+    fmt_num,
     fmt_row,
     metric_cells,
     pick,
+    short_problem,
     source_label,
     total_energy_rows,
 )
@@ -93,9 +95,9 @@ def fmt_t(t: float) -> str:
 
 FRAMEWORK_COLUMNS = {
     "accuracy": "accuracy",
-    "latency_batch1": "latency batch 1 (s)",
+    "latency_batch1": "latency batch 1 (ms)",
     "throughput": "throughput (samples/s)",
-    "energy_per_inference": "energy / inference (J)",
+    "energy_per_inference": "energy / inference (µJ)",
     "effective_macs": "effective MACs / sample",
     "effective_acs": "effective ACs / sample",
     "connection_sparsity": "connection sparsity",
@@ -113,6 +115,25 @@ def framework_comparison(table: pd.DataFrame, dataset: str | None = None) -> pd.
         out.append({**rec, "status": status, "reason": reason})
     cols = [*with_platform_key(table, ML_KEYS), "T", *FRAMEWORK_COLUMNS.values(), "status", "reason"]
     return pd.DataFrame(out, columns=cols)
+
+
+#: The headline comparison's metrics (headers of the framework comparison).
+HEADLINE_METRICS = ("accuracy", "latency_batch1", "energy_per_inference")
+
+
+def headline_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The overview's headline comparison: every dense (unpruned) ML cell that is ok, at
+    its largest T, with accuracy, batch-1 latency and energy per inference (its source)."""
+    comp = framework_comparison(table)
+    dense = comp[(comp["status"] == "ok") & (numeric(comp["sparsity"]) == 0)]
+    keys = with_platform_key(table, ["dataset", "method", "framework", "hardware", "seed"])
+    metrics = [FRAMEWORK_COLUMNS[m] for m in HEADLINE_METRICS]
+    head = dense[[*keys, "T", *metrics]].reset_index(drop=True)
+    # a metric that is not ok here (e.g. a contended timing) says so in a word; its full
+    # reason is in the framework comparison
+    for column in metrics:
+        head[column] = head[column].map(short_problem)
+    return head
 
 
 # ---------------------------------------------------------------- conversion
@@ -141,7 +162,7 @@ def _edp_pair(ann: pd.DataFrame, snn: pd.DataFrame, hardware: str) -> tuple[str,
         if len(ra) and len(rs):
             ra, rs = ra.iloc[0], rs.iloc[0]
             ratio = rs["value"] / ra["value"] if ra["value"] else math.nan
-            return fmt_row(ra), fmt_row(rs), f"×{ratio:.3g}", source_label(rs)
+            return fmt_row(ra), fmt_row(rs), f"×{fmt_num(ratio)}", source_label(rs)
     why = "; ".join(
         f"{r.source}: {r.reason}"
         for r in pd.concat([a, s]).drop_duplicates("source").itertuples()
@@ -207,11 +228,11 @@ def conversion_table(table: pd.DataFrame, dataset: str | None = None) -> pd.Data
 
 PRUNING_COLUMNS = {
     "accuracy": "accuracy",
-    "footprint": "footprint (bytes)",
+    "footprint": "footprint (KiB)",
     "connection_sparsity": "connection sparsity",
     "effective_macs": "effective MACs / sample",
     "effective_acs": "effective ACs / sample",
-    "energy_per_inference": "energy / inference (J)",
+    "energy_per_inference": "energy / inference (µJ)",
 }
 DENSE_CHANGE = "accuracy change vs dense (points)"
 
@@ -312,3 +333,24 @@ def accuracy_energy_points(table: pd.DataFrame) -> pd.DataFrame:
         frame.loc[idx, "pareto"] = pareto_front(sub["energy"], sub["accuracy"])
     frame["pareto"] = frame["pareto"].astype(bool)
     return frame
+
+
+def _member(point) -> str:
+    pruned = f" s={point.sparsity} {point.pruning}" if float(point.sparsity) else ""
+    steps = f" T={point.T:g}" if not math.isnan(point.T) else ""
+    host = f" on {point.platform.split(' (')[0]}" if hasattr(point, "platform") else ""
+    return f"{point.method} {point.framework}/{point.hardware}{pruned}{steps}{host}"
+
+
+def pareto_sentence(table: pd.DataFrame) -> str:
+    """The Pareto-front members of every dataset and energy source, named in one sentence."""
+    points = accuracy_energy_points(table)
+    front = points[points["pareto"]]
+    if front.empty:
+        return "Pareto front: none (no valid ML cell has an energy per inference)."
+    groups = [
+        f"{dataset} ({source}{', an estimate' if source in ESTIMATES else ''}): "
+        + ", ".join(_member(p) for p in members.sort_values("energy").itertuples())
+        for (dataset, source), members in front.groupby(["dataset", "energy_source"], sort=True)
+    ]
+    return "Pareto front of accuracy against energy per inference — " + "; ".join(groups) + "."

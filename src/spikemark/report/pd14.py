@@ -76,9 +76,10 @@ def summary_over_seeds(rows: pd.DataFrame) -> pd.Series | None:
     return out
 
 
-def fmt_summary(row: pd.Series | None, *, with_source: bool = False) -> str:
-    """A summary over seeds as a cell, with what it left out."""
-    return fmt_row(row, with_source=with_source, note=row.get("note", "") if row is not None else "")
+def fmt_summary(row: pd.Series | None, *, with_source: bool = False, unit: str = "") -> str:
+    """A summary over seeds as a cell (in ``unit``), with what it left out."""
+    note = row.get("note", "") if row is not None else ""
+    return fmt_row(row, with_source=with_source, note=note, unit=unit)
 
 
 def sim_cells(table: pd.DataFrame) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
@@ -120,11 +121,8 @@ def _e_syn_cell(rows: pd.DataFrame) -> tuple[str, str]:
     for source in prefer + tuple(sorted(set(cand["source"]) - set(prefer))):
         sub = ok[ok["source"] == source]
         if len(sub):
-            row = summary_over_seeds(sub).copy()
-            scale = 1e6 if row["unit"] == "J" else (1e-6 if row["unit"] == "pJ" else 1.0)
-            for col in ("value", "ci_low", "ci_high"):
-                row[col] = row[col] * scale
-            return fmt_summary(row, with_source=True), ENERGY_COVERS.get(source, source)
+            row = summary_over_seeds(sub)
+            return fmt_summary(row, with_source=True, unit="µJ"), ENERGY_COVERS.get(source, source)
     return unavailable_text(cand), "nothing (no meter or estimate here)"
 
 
@@ -194,7 +192,7 @@ def pd14_table(
         }
         rec["E_syn (µJ)"], rec["energy covers"] = _e_syn_cell(rows)
         for phase in PHASES:
-            rec[f"{phase} (s)"] = fmt_summary(summary_over_seeds(rows[rows["metric"] == phase]))
+            rec[f"{phase} (s)"] = fmt_summary(summary_over_seeds(rows[rows["metric"] == phase]), unit="s")
         out.append({**rec, "status": status, "reason": reason})
     if published is not None:
         out += _published_rows(published)

@@ -9,6 +9,8 @@ without writing anything (the dataset pages).
 from __future__ import annotations
 
 import io
+import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +36,79 @@ def write_table(frame: pd.DataFrame, out_dir: str | Path, name: str) -> list[Pat
     return paths
 
 
-def html_table(frame: pd.DataFrame, empty: str = "(no rows)"):
-    """A table for the HTML page (a real ``<table>``; non-ok cells stay visible)."""
+#: Tables size to their content (nbconvert's page CSS fixes equal column widths, which
+#: wraps every number with its interval over several lines); numbers never wrap, reasons do.
+TABLE_STYLE = (
+    "<style>table.spikemark{table-layout:auto;margin-left:0;font-size:12px}"
+    "table.spikemark td,table.spikemark th{white-space:nowrap;padding:0.2em 0.6em;text-align:left}"
+    "table.spikemark td.reason{white-space:normal;min-width:18em}"
+    "p.spikemark-constant{font-size:12px;margin:0.2em 0}</style>"
+)
+#: Columns whose text wraps in the HTML view.
+WRAPPING = ("reason", "energy covers", "system", "reference")
+_SHARED_N = re.compile(r"^(.*) \(n=(\d+)\)$")
+
+
+def _shared_n(cells: pd.Series) -> str | None:
+    """The N every non-empty cell of a column ends with, if they all share one."""
+    found = {m.group(2) if m else None for m in map(_SHARED_N.match, cells[cells != ""])}
+    return next(iter(found)) if len(found) == 1 and None not in found else None
+
+
+def compact_view(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The table as a page shows it, narrower than its files: empty columns dropped, columns
+    with one value for every row said once above it, and an N that every cell of a column
+    shares moved into the header. Returns the view and the "all rows" notes."""
+    view = frame.astype(str)
+    view = view.loc[:, [(view[c] != "").any() for c in view]]
+    notes = []
+    if len(view) > 1:
+        constant = [c for c in view if view[c].nunique() == 1]
+        notes = [f"{c} {view[c].iloc[0]}" for c in constant]
+        view = view.drop(columns=constant)
+    renamed = {}
+    for column in view:
+        n = _shared_n(view[column])
+        if n is not None:
+            view[column] = view[column].str.replace(_SHARED_N, r"\1", regex=True)
+            renamed[column] = f"{column}, n={n}"
+    return view.rename(columns=renamed), notes
+
+
+def table_html(frame: pd.DataFrame, empty: str = "(no rows)", *, name: str = "") -> str:
+    """A table for the HTML page (a real ``<table>``, with ``name`` as its id; non-ok cells
+    stay visible)."""
+    if frame.empty:
+        return f"<p><em>{escape(empty)}</em></p>"
+    view, notes = compact_view(frame)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in view.columns)
+    wrapping = [any(str(c).startswith(w) for w in WRAPPING) for c in view.columns]
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="reason">{escape(v)}</td>' if wrap else f"<td>{escape(v)}</td>"
+            for v, wrap in zip(row, wrapping)
+        )
+        + "</tr>"
+        for row in view.itertuples(index=False)
+    )
+    note = f'<p class="spikemark-constant">All rows: {escape(" · ".join(notes))}</p>' if notes else ""
+    ident = f' id="{escape(name)}"' if name else ""
+    table = f'<table class="spikemark"{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'{TABLE_STYLE}{note}<div style="overflow-x:auto">{table}</div>'
+
+
+def html_table(frame: pd.DataFrame, empty: str = "(no rows)", *, name: str = ""):
+    """:func:`table_html` as a notebook display object."""
     from IPython.display import HTML
 
-    if frame.empty:
-        return HTML(f"<p><em>{empty}</em></p>")
-    html = frame.to_html(index=False, classes="spikemark", border=0, escape=True)
-    return HTML(f'<div style="overflow-x:auto">{html}</div>')
+    return HTML(table_html(frame, empty, name=name))
 
 
 def publish_table(frame: pd.DataFrame, out_dir: str | Path, name: str, empty: str = "(no rows)"):
     """Write a named table (CSV, Markdown, LaTeX) and return it for the page."""
     write_table(frame, out_dir, name)
-    return html_table(frame, empty)
+    return html_table(frame, empty, name=name)
 
 
 def save_figure(fig, out_dir: str | Path, name: str) -> list[Path]:
@@ -113,20 +174,4 @@ def view(name: str, table: pd.DataFrame, dataset: str, **context: Any):
     entry = output(name)
     made = make(entry, dataset_rows(table, dataset), **context)
     _caption(entry, written=False)
-    return figure_image(made) if entry.kind == FIGURE else html_table(made, entry.empty)
-
-
-def banner_html(table: pd.DataFrame, provenance: pd.DataFrame):
-    """The report's opening one-line banner (:func:`spikemark.report.status.banner`), or
-    nothing when there is no caveat."""
-    from html import escape
-
-    from IPython.display import HTML
-
-    from spikemark.report.status import banner
-
-    text = banner(table, provenance)
-    if not text:
-        return None
-    style = "background:#fff3cd;border:1px solid #e0b000;padding:0.4em 0.8em;margin:0.5em 0"
-    return HTML(f'<div id="spikemark-banner" style="{style}">{escape(text)}</div>')
+    return figure_image(made) if entry.kind == FIGURE else html_table(made, entry.empty, name=name)

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from spikemark.report.cells import CONVENTIONS, fmt_row, metric_cells, pick
+from spikemark.report.cells import CONVENTIONS, fmt_row, header_unit, metric_cells, pick
 from spikemark.report.figures import empty_figure, errorbars, log2_x_at
 from spikemark.report.load import multi_platform, numeric, with_platform_key
 from spikemark.report.manifest import EMPTY_LATENCY, EMPTY_NOISE, EMPTY_ROBUSTNESS
@@ -33,13 +33,13 @@ LATENCY_KEYS = [*LATENCY_CELL_KEYS, "size", "variant"]
 #: Eager before compiled in tables and legends.
 VARIANTS = ("eager", "compiled")
 LATENCY_TIMES = {
-    "inference_time": "inference (s)",
-    "forward_time": "forward (s)",
-    "backward_time": "backward (s)",
+    "inference_time": "inference (ms)",
+    "forward_time": "forward (ms)",
+    "backward_time": "backward (ms)",
 }
 LATENCY_OTHER = {
-    "peak_host_memory": "peak host memory (bytes)",
-    "peak_cuda_memory": "peak CUDA memory (bytes)",
+    "peak_host_memory": "peak host memory (MiB)",
+    "peak_cuda_memory": "peak CUDA memory (MiB)",
     "compile_time": "compile time (s)",
 }
 #: Rows that describe the workload rather than measure it.
@@ -70,11 +70,11 @@ def _first_problem(rows: pd.DataFrame) -> tuple[str, str]:
     return bad["status"].iloc[0], bad["reason"].iloc[0]
 
 
-def _memory_cell(rows: pd.DataFrame, metric: str, hardware: str) -> str:
+def _memory_cell(rows: pd.DataFrame, metric: str, hardware: str, unit: str) -> str:
     row = pick(rows, metric)
     if row is None and metric == "peak_cuda_memory" and hardware != "cuda":
         return "n/a (no CUDA device used)"
-    return fmt_row(row)
+    return fmt_row(row, unit=unit)
 
 
 def latency_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -99,9 +99,9 @@ def latency_table(table: pd.DataFrame) -> pd.DataFrame:
             rec["backend"] = group["backend"].iloc[0]
             rec["T"] = group["timesteps"].iloc[0]
             for metric, col in LATENCY_TIMES.items():
-                rec[col] = fmt_row(pick(group, metric))
+                rec[col] = fmt_row(pick(group, metric), unit=header_unit(col))
             for metric, col in LATENCY_OTHER.items():
-                rec[col] = _memory_cell(group, metric, base["hardware"])
+                rec[col] = _memory_cell(group, metric, base["hardware"], header_unit(col))
             if variant != "compiled":
                 rec[LATENCY_OTHER["compile_time"]] = "n/a (eager)"
             rec["status"], rec["reason"] = (status, reason) if status != "ok" else _first_problem(group)
@@ -212,7 +212,7 @@ def latency_figure(table: pd.DataFrame) -> plt.Figure:
 
 ROBUSTNESS_COLUMNS = {
     "accuracy": "accuracy",
-    "latency_batch1": "latency batch 1 (s)",
+    "latency_batch1": "latency batch 1 (ms)",
     "effective_macs": "effective MACs / sample",
     "effective_acs": "effective ACs / sample",
     "activation_sparsity": "activation sparsity",
