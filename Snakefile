@@ -38,4 +38,4 @@ rule all:
 
 
 onsuccess:
-    exit_with_cell_summary()
+    exit_with_cell_summary(results("summary.json"))

@@ -81,10 +81,10 @@ def test_plan_of_a_config_with_the_slurm_profile(monkeypatch):
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = plan.parse_dry_run(proc.stdout + proc.stderr)
     measure = [j for j in jobs if j.rule == "measure"]
-    # 2 datasets x 3 method/framework pairs x 2 hardware x 3 pruning levels (dense, 0.5 by each method)
-    assert len(measure) == 36
-    assert len({j.group for j in jobs if j.rule in ("deploy", "measure")}) == 36  # one Slurm job per cell
-    assert sorted(j.number("gpu") for j in measure) == [0] * 18 + [1] * 18
-    assert {j.resources["runtime"] for j in measure} == {"60"} and {
+    # one job per sweep: 2 datasets x 3 method/framework pairs x 2 hardware (every pruning level inside)
+    assert len(measure) == 12
+    assert len({j.group for j in jobs if j.rule in ("deploy", "measure")}) == 12  # one Slurm job per sweep
+    assert sorted(j.number("gpu") for j in measure) == [0] * 6 + [1] * 6
+    assert {j.resources["runtime"] for j in measure} == {"60"} and {  # 20 min per level, 3 levels
         j.resources["mem_mb"] for j in measure
     } == {"4000"}

@@ -31,7 +31,9 @@ REQUIRED = (
 
 def test_collect_has_every_field(tmp_path):
     started = provenance.utc_now()
-    record = provenance.collect("abc123", config={"b": 1, "a": [1, 2]}, started=started, stage="measure")
+    record = provenance.collect(
+        "abc123", config_hash=provenance.config_hash({"b": 1, "a": [1, 2]}), started=started, stage="measure"
+    )
     assert set(REQUIRED) <= set(record)
     assert record["run_id"] == "abc123" and record["stage"] == "measure"
     assert record["cpu_cores"] >= 1 and record["cpu_model"]

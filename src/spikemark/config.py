@@ -2,6 +2,11 @@
 
 A malformed config stops the workflow before any job with one message that names the
 key and the allowed values (no traceback).
+
+The schema file holds no list of registered names: a value that must name a registry
+entry is marked ``x-registry: <registry>`` (:mod:`spikemark.registries`), and
+:func:`load_schema` adds the ``enum`` of the entries registered when it runs. A dataset
+whose class declares ``options_schema`` gets that as its ``dataset_options.<name>``.
 """
 
 from __future__ import annotations
@@ -38,9 +43,71 @@ def _with_defaults(validator_class):
 DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+#: Schema keyword naming the registry whose entries are a value's allowed values.
+REGISTRY_MARKER = "x-registry"
+
+
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """The schema file with the registries' current entries filled in (see the module docstring)."""
     with open(path) as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    resolve_registries(schema)
+    add_dataset_options(schema)
+    return schema
+
+
+def resolve_registries(node: Any) -> None:
+    """Give every sub-schema marked ``x-registry: <name>`` the ``enum`` of that registry's
+    entries (the marker stays, for the docs)."""
+    from spikemark.registries import names
+
+    if isinstance(node, dict):
+        if REGISTRY_MARKER in node:
+            node["enum"] = names(node[REGISTRY_MARKER])
+        for value in node.values():
+            resolve_registries(value)
+    elif isinstance(node, list):
+        for value in node:
+            resolve_registries(value)
+
+
+def _dataset_option_schemas() -> dict[str, dict[str, Any]]:
+    """name → options schema of each registered dataset that declares one."""
+    import spikemark.datasets as datasets
+
+    if hasattr(datasets, "option_schemas"):
+        return dict(datasets.option_schemas())
+    declared = {name: getattr(entry, "options_schema", None) for name, entry in datasets.REGISTRY.items()}
+    return {name: schema for name, schema in declared.items() if schema is not None}
+
+
+def add_dataset_options(schema: dict[str, Any]) -> None:
+    """Make each dataset's declared ``options_schema`` its ``dataset_options.<name>``, in
+    registry order; a fragment still in the schema file stays where no class declares one."""
+    from spikemark.registries import names
+
+    section = schema["properties"]["dataset_options"]
+    written = section.get("properties", {})
+    declared = _dataset_option_schemas()
+    properties: dict[str, Any] = {}
+    for name in names("datasets"):
+        if name in declared:
+            properties[name] = {"type": "object", "additionalProperties": False, "default": {}, **declared[name]}
+        elif name in written:
+            properties[name] = written[name]
+    properties.update({key: value for key, value in written.items() if key not in properties})
+    section["properties"] = properties
+
+
+def fill_defaults(instance: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``instance`` with the defaults of the schema part at ``path`` filled in (``*``: the
+    schema of a mapping's values, e.g. ``("models", "*")`` for one dataset's model)."""
+    schema = load_schema()
+    for key in path:
+        schema = schema["additionalProperties"] if key == "*" else schema["properties"][key]
+    for _ in DefaultFillingValidator(schema).iter_errors(instance):
+        pass  # filling is the point; the whole config was validated already
+    return instance
 
 
 def _key(error: jsonschema.ValidationError) -> str:
@@ -106,21 +173,31 @@ def load(path: str | Path) -> dict[str, Any]:
     return validate(raw)
 
 
-def _rows(schema: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str, str]]:
+def _registry_of(sub: dict[str, Any]) -> str | None:
+    for node in (sub, sub.get("items", {}), sub.get("propertyNames", {})):
+        if isinstance(node, dict) and REGISTRY_MARKER in node:
+            return node[REGISTRY_MARKER]
+    return None
+
+
+def _rows(schema: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str, str, str | None]]:
+    """(key, description, default, allowed, registry) of every key below ``schema``."""
     rows = []
     for name, sub in schema.get("properties", {}).items():
         key = f"{prefix}{name}"
-        allowed = ""
         items = sub.get("items", {})
-        if "enum" in sub or "enum" in items:
-            allowed = ", ".join(map(str, sub.get("enum") or items.get("enum")))
+        registry = _registry_of(sub)
+        enum = sub.get("enum") or items.get("enum") or sub.get("propertyNames", {}).get("enum")
+        if enum is not None:
+            allowed = ", ".join(map(str, enum))
+            allowed += f" (registry `{registry}`)" if registry else ""
         else:
             bounds = [f"{k} {sub[k]}" for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum") if k in sub]
             bounds += [f"items {k} {items[k]}" for k in ("minimum", "maximum") if k in items]
             allowed = "; ".join(bounds) or str(sub.get("type", ""))
         default = json_default(sub.get("default", ""))
         description = " ".join(str(sub.get("description", "")).split())
-        rows.append((key, description, default, allowed))
+        rows.append((key, description, default, allowed, registry))
         if sub.get("type") == "object":
             rows += _rows(sub, prefix=f"{key}.")
         if isinstance(sub.get("additionalProperties"), dict):
@@ -136,21 +213,42 @@ def json_default(value: Any) -> str:
     return "" if value == "" else json.dumps(value)
 
 
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines
+
+
 def document(schema: dict[str, Any] | None = None) -> str:
-    """``config/README.md``: every key with its description, default and allowed values."""
+    """``config/README.md``: every key with its description, default and allowed values, and
+    every registry's entries with their one-line descriptions."""
+    from spikemark.registries import REGISTRIES, description, entries
+
     schema = schema or load_schema()
+    rows = _rows(schema)
     lines = [
         "# Configuration keys",
         "",
-        "Generated from `workflow/schemas/config.schema.yaml` by",
+        "Generated from `workflow/schemas/config.schema.yaml` and the package's registries by",
         "`python -c 'from spikemark.config import document; print(document(), end=\"\")' > config/README.md`",
         "(a test checks that it is current). `config.yaml` is the embedded default, `test.yaml` a",
         "tiny matrix for tests and CI; a key left out takes its default. Unknown keys are errors.",
         "",
-        "| key | meaning | default | allowed |",
-        "| --- | --- | --- | --- |",
     ]
-    for key, description, default, allowed in _rows(schema):
-        cells = [f"`{key}`", description, f"`{default}`" if default else "", allowed]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += _table(
+        ["key", "meaning", "default", "allowed"],
+        [[f"`{key}`", text, f"`{default}`" if default else "", allowed] for key, text, default, allowed, _ in rows],
+    )
+    lines += [
+        "",
+        "## Registered entries",
+        "",
+        "Allowed values marked (registry `<name>`) above are the entries registered in the package",
+        "when the config is validated (`spikemark.registries`): a newly registered entry is allowed",
+        "without editing the schema.",
+    ]
+    for name, registry in REGISTRIES.items():
+        keys = ", ".join(f"`{key}`" for key, *_, used in rows if used == name)
+        lines += ["", f"### {registry.title} (registry `{name}`: {keys or 'no key'})", ""]
+        lines += _table(["name", "what it is"], [[f"`{entry}`", description(value) or "—"] for entry, value in entries(name).items()])
     return "\n".join(lines) + "\n"

@@ -142,11 +142,6 @@ def cross_entropy(scores: Tensor, y: Tensor) -> Tensor:
     return nn.functional.cross_entropy(scores, y)
 
 
-def rate_mse(rates: Tensor, y: Tensor) -> Tensor:
-    """SpikingJelly's usual SNN loss: output firing rates against one-hot targets."""
-    return nn.functional.mse_loss(rates, nn.functional.one_hot(y, rates.shape[1]).float())
-
-
 def _train(
     kind: str, method: str, loss_fn, dataset: str, model: str, *, model_cfg, training, seed, timesteps
 ) -> float:

@@ -38,11 +38,6 @@ def import_nest():
     return nest
 
 
-def nest_has_mpi() -> bool:
-    nest = import_nest()
-    return bool(nest.GetKernelStatus("build_info").get("have_mpi", False))
-
-
 class NestPD14:
     """The microcircuit built with PyNEST."""
 
