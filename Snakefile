@@ -35,7 +35,17 @@ rule all:
         results("metrics.csv"),
         results("metrics.nc"),
         REPORT_PAGES,
+        results("cells_ok.txt"),
+
+
+onstart:
+    # One run per results directory; a killed run's lock dies with it.
+    acquire_or_exit(PLAN.results_dir)
 
 
 onsuccess:
-    exit_with_cell_summary(results("summary.json"))
+    print_cell_summary(results("summary.json"))
+
+
+onerror:
+    print_cell_summary(results("summary.json"))

@@ -15,7 +15,9 @@ REPORT = "report"
 
 
 # Every page of the report (the overview links to the others by file name only).
-REPORT_PAGES = [results(f"{REPORT}/{page}") for page in page_files(config["datasets"])]
+REPORT_PAGES = [
+    results(f"{REPORT}/{page}") for page in page_files(PLAN.report_datasets())
+]
 
 
 # Per page: the first file of each output carries its caption and category into
@@ -60,7 +62,7 @@ rule report_dataset:
         runtime=30,
     params:
         parameters=lambda wc, input: workflow_parameters(
-            input.metrics, results(REPORT), config["datasets"], dataset=wc.dataset
+            input.metrics, results(REPORT), PLAN.report_datasets(), dataset=wc.dataset
         ),
     script:
         "../scripts/report.py"
@@ -90,7 +92,7 @@ rule report_simulation:
         parameters=lambda wc, input: workflow_parameters(
             input.metrics,
             results(REPORT),
-            config["datasets"],
+            PLAN.report_datasets(),
             reference_dir="",
             drive=config["simulation"]["drive"],
         ),
@@ -121,7 +123,7 @@ rule report:
         runtime=30,
     params:
         parameters=lambda wc, input: workflow_parameters(
-            input.metrics, results(REPORT), config["datasets"]
+            input.metrics, results(REPORT), PLAN.report_datasets()
         ),
     script:
         "../scripts/report.py"
