@@ -218,3 +218,46 @@ def test_nir_reasons_name_the_library_and_node():
         reason = frameworks.get(name).unsupported_reason("spiking_snn")
         assert reason.startswith(name) and "nir.LIF" in reason
     assert "soft reset" in frameworks.get("sinabs").unsupported_reason("rate_snn")
+
+
+# --------------------------------------------------------------------------- published rows
+
+
+def test_published_rows_ship_with_the_package_and_their_source():
+    from spikemark.report.published import PUBLISHED_AS, published_rows
+
+    rows = published_rows()
+    assert len(rows) == 11 and set(rows["size_neurons"]) == {16384} and set(rows["timesteps"]) == {500}
+    assert rows["source"].str.startswith("Open Neuromorphic SNN library benchmark").all()
+    # every published library and backend has a registered counterpart
+    assert set(zip(rows["framework"], rows["backend"])) == set(PUBLISHED_AS)
+    assert {fw for fw, _ in PUBLISHED_AS.values()} <= set(frameworks.latency_frameworks())
+
+
+def test_latency_table_puts_published_times_and_ratios_beside_ours(tmp_path):
+    from spikemark.report import tracks
+    from spikemark.report.load import load_metrics
+
+    parts = []
+    for name in ("sinabs", "spyx", "lava-dl"):
+        path = tmp_path / f"{name}.csv"
+        latency_benchmark(str(path), coords={"framework": name, "hardware": "cpu"}, bench_cfg=CFG)
+        parts.append(pd.read_csv(path, keep_default_na=False, dtype=str))
+    combined = tmp_path / "metrics.csv"
+    pd.concat(parts).to_csv(combined, index=False)
+    raw = load_metrics(combined)
+    lat = tracks.latency_table(raw)
+    sinabs = lat[(lat["framework"] == "sinabs") & (lat["size"].astype(str) == "16")].iloc[0]
+    assert sinabs["published fwd + bwd, 16k (ms)"] == "2190"  # 2.19 s, published
+    assert sinabs["published × fastest"] == "46.6"  # 2.19 s / 0.047 s (Spyx fp16)
+    spyx = lat[(lat["framework"] == "spyx") & (lat["size"].astype(str) == "16")].iloc[0]
+    assert (spyx["variant"], spyx["published fwd + bwd, 16k (ms)"], spyx["published × fastest"]) == ("compiled", "76", "1.62")
+    lava = lat[lat["framework"] == "lava-dl"].iloc[0]
+    assert lava["status"] == "skipped" and lava["published fwd + bwd, 16k (ms)"] == "171"
+    # ours: forward + backward (sum of the two medians), and the ratio to the fastest of this size
+    for size in ("16", "32"):
+        rows = lat[lat["size"].astype(str) == size]
+        measured = raw[(raw["size"].astype(str) == size) & raw["metric"].isin(["forward_time", "backward_time"])]
+        sums = measured.groupby("framework")["value"].sum() * 1e3
+        ratios = sorted(float(r) for r in rows["× fastest here"])
+        assert ratios[0] == 1.0 and ratios[1] == pytest.approx(sums.max() / sums.min(), rel=0.01)
