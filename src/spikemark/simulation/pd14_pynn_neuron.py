@@ -13,9 +13,17 @@ express the same way on both back-ends is done here:
   ``FromListConnector`` (~16 µs per synapse here).
 - Poisson background: NEST's ``poisson_generator`` sends each target its own train; on
   NEURON each neuron gets its own ``SpikeSourcePoisson`` of the generator's rate, one to one.
-- Spike count: NEURON has no kernel spike counter, so every cell's spikes go to NEURON's
-  own spike record (``ParallelContext.spike_record``: one entry per spike, nothing per
-  step); the count of the last ``simulate`` call stands in for NEST's
+- Synaptic charge: NEST integrates ``iaf_psc_exp`` exactly; NEURON advances the membrane
+  with the synaptic current of the start of each step (PyNN's ``ExpISyn`` decays exactly,
+  ``cnexp``, but the membrane sees the value before the decay), so a PSC of amplitude ``w``
+  delivers ``w·h/(1 − e^{−h/τ_syn})`` instead of ``w·τ_syn``: 10.3 % more at h = 0.1 ms,
+  τ_syn = 0.5 ms, which raised every population's rate by 20-80 % and failed validation.
+  Every weight is scaled by ``(τ_syn/h)(1 − e^{−h/τ_syn})`` so each PSC carries the model's
+  charge (:meth:`PyNNNeuronPD14.charge_factor`; ``tests/test_simulation_backends.py``
+  shows both on one neuron); with it the network passes validation against NEST.
+- Spike count: NEURON has no kernel spike counter, so the neurons' spikes are always
+  recorded (a NetCon record: one entry per spike, nothing per step) and the count of the
+  last ``simulate`` call (``Population.get_spike_counts``) stands in for NEST's
   ``local_spike_counter``.
 - Mechanisms: PyNN compiles its NMODL mechanisms with ``nrnivmodl`` on the first import of
   ``pyNN.neuron`` and keeps them in its package folder (``pyNN/neuron/nmodl``), so only the
