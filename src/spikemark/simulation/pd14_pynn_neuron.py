@@ -17,7 +17,7 @@ express the same way on both back-ends is done here:
   with the synaptic current of the start of each step (PyNN's ``ExpISyn`` decays exactly,
   ``cnexp``, but the membrane sees the value before the decay), so a PSC of amplitude ``w``
   delivers ``w·h/(1 − e^{−h/τ_syn})`` instead of ``w·τ_syn``: 10.3 % more at h = 0.1 ms,
-  τ_syn = 0.5 ms, which raised every population's rate by 20-80 % and failed validation.
+  τ_syn = 0.5 ms, which raised every population's rate by 20-90 % and failed validation.
   Every weight is scaled by ``(τ_syn/h)(1 − e^{−h/τ_syn})`` so each PSC carries the model's
   charge (:meth:`PyNNNeuronPD14.charge_factor`; ``tests/test_simulation_backends.py``
   shows both on one neuron); with it the network passes validation against NEST.
