@@ -127,3 +127,20 @@ rule report:
         ),
     script:
         "../scripts/report.py"
+
+
+rule cell_summary:
+    """Ends every run non-zero while the results hold failed cells (see spikemark.summary)."""
+    input:
+        summary=results("summary.json"),
+        # Last of all: the report renders before a failed cell fails the run.
+        pages=REPORT_PAGES,
+    output:
+        ok=results("cells_ok.txt"),
+    log:
+        logs("cell_summary.log"),
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/cell_summary.py"
