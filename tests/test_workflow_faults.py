@@ -148,7 +148,7 @@ def test_a_missing_metrics_table_is_rebuilt_for_the_report(tmp_path):
     (results / "metrics.csv").unlink()
     proc = run_snakemake("report", *readme_command(config)[1:])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (results / "metrics.csv").exists() and "Nothing to be done" not in proc.stderr
+    assert (results / "metrics.csv").exists() and "Nothing to be done" not in proc.stderr, proc.stderr[-3000:]
 
 
 BAD = [

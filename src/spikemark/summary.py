@@ -12,6 +12,7 @@ up to date; forcing the file (``--forcerun``) does.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -66,3 +67,19 @@ def cells_to_rerun(
             if p["status"] in statuses and p.get("fragment") and (hardware is None or p.get("hardware") == hardware)
         }
     )
+
+
+def outdate_pages_without_table(metrics_csv: str | Path, pages: list[str]) -> list[Path]:
+    """Date the report pages back when the table they were rendered from is gone.
+
+    Snakemake does not remake a missing intermediate file while its consumers look up to
+    date: with ``metrics.csv`` deleted, ``snakemake report`` would say "Nothing to be done".
+    A page older than its remaining inputs is out of date, so its rule runs, and with it the
+    aggregate that writes the table. Only the pages' times change, never their content.
+    """
+    if Path(metrics_csv).exists():
+        return []
+    outdated = [Path(page) for page in pages if Path(page).exists()]
+    for page in outdated:
+        os.utime(page, (0, 0))
+    return outdated

@@ -15,7 +15,7 @@ from spikemark.matrix import (
     Plan,
 )
 from spikemark.runlock import acquire_or_exit
-from spikemark.summary import print_cell_summary
+from spikemark.summary import outdate_pages_without_table, print_cell_summary
 
 PLAN = Plan(config)
 
@@ -59,11 +59,3 @@ def gpus(wildcards):
 
 def timing_slot(wildcards):
     return PLAN.timing_slot(wildcards.hardware)
-
-
-def rebuild_if_missing(wildcards):
-    """While metrics.csv is missing, one more input of the report pages (summary.json). A
-    deleted intermediate file is not remade while its consumers look up to date; a changed
-    set of inputs makes the page re-run, and with it the aggregate that writes the table.
-    """
-    return [] if Path(results("metrics.csv")).exists() else [results("summary.json")]

@@ -46,7 +46,6 @@ rule report_dataset:
     input:
         notebook="notebooks/dataset.ipynb",
         metrics=results("metrics.csv"),
-        rebuild=rebuild_if_missing,
         provenance=results("provenance.csv"),
     output:
         executed=results(f"{REPORT}/executed/dataset_{{dataset}}.ipynb"),
@@ -73,7 +72,6 @@ rule report_simulation:
     input:
         notebook="notebooks/simulation.ipynb",
         metrics=results("metrics.csv"),
-        rebuild=rebuild_if_missing,
         provenance=results("provenance.csv"),
     output:
         executed=results(f"{REPORT}/executed/simulation.ipynb"),
@@ -107,7 +105,6 @@ rule report:
     input:
         notebook="notebooks/report.ipynb",
         metrics=results("metrics.csv"),
-        rebuild=rebuild_if_missing,
         provenance=results("provenance.csv"),
     output:
         executed=results(f"{REPORT}/executed/report.ipynb"),
