@@ -199,7 +199,7 @@ def mpi_unavailable_reason(info: dict[str, Any] | None = None, launcher: str | N
     if not info.get("mpi"):
         return (
             f"NEST {info.get('version', '?')} here was built without MPI (build_info.have_mpi is false); "
-            "build it with `spikemark build-nest` (README, HPC runs) or use envs/nest.yaml on a cluster"
+            "build it with `python -m spikemark.simulation.nest_build` (README, HPC runs)"
         )
     if (launcher or find_launcher()) is None:
         return "NEST has MPI but neither mpirun nor mpiexec is in this environment or on PATH"

@@ -166,7 +166,6 @@ def install_wheel(wheel: Path, python: str = sys.executable) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="spikemark build-nest",
         description=f"Build NEST {NEST_VERSION} with MPI into this Python environment ({sys.prefix}); "
         "cached, so a second run is a no-op.",
     )
