@@ -3,8 +3,9 @@
 The real datasets cannot be downloaded in the test environment. These files are SMALL
 STAND-INS written in the same formats (IDX gzip, CIFAR pickle batches in a tar.gz, SHD's
 HDF5 in a zip, N-MNIST's 40-bit ATIS events in a zip, DVS Gesture's tonic npy layout in a
-tar.gz), so the real download and parsing code runs against them. Their checksums are their
-own, not the published ones: tests pass them as ``dataset_options.<name>.checksums``.
+tar.gz), so torchvision's and tonic's real download, checksum and parsing code runs against
+them. Their checksums are their own, not the published ones: tests pass them as
+``dataset_options.<name>.checksums``.
 """
 
 from __future__ import annotations
@@ -55,14 +56,17 @@ def write_mnist(folder: Path, n_train: int = 30, n_test: int = 12, seed: int = 0
 # ---------------------------------------------------------------------- CIFAR-10 python version
 
 
-def write_cifar10(folder: Path, per_batch: int = 6, seed: int = 0) -> None:
+def write_cifar10(folder: Path, per_batch: int = 6, seed: int = 0) -> dict[str, str]:
+    """The archive; returns the MD5 of each batch file inside it (torchvision checks them)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
+    inner = {}
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
 
         def add(name: str, obj) -> None:
             data = pickle.dumps(obj, protocol=2)
+            inner[name] = hashlib.md5(data).hexdigest()
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -74,6 +78,7 @@ def write_cifar10(folder: Path, per_batch: int = 6, seed: int = 0) -> None:
             add(name, {"batch_label": name, "labels": labels, "data": data, "filenames": [f"{name}_{i}.png" for i in range(per_batch)]})
         add("batches.meta", {"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]})
     (folder / "cifar-10-python.tar.gz").write_bytes(buf.getvalue())
+    return inner
 
 
 # ---------------------------------------------------------------------- SHD (HDF5 in a zip)

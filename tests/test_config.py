@@ -35,6 +35,19 @@ def test_shipped_configs_are_valid(name):
         ({"training": {"epochs": "ten"}}, ["training.epochs", "wrong type", "integer"]),
         ({"trainig": {}}, ["unknown key", "trainig", "training"]),
         ({"measure": {"energy": {"meters": ["wattmeter"]}}}, ["measure.energy.meters.0", "rapl, nvml, slurm"]),
+        # Allowed values that come from the registries (x-registry in the schema file).
+        ({"measure": {"energy": {"estimates": ["rapl"]}}}, ["measure.energy.estimates.0", "estimate-ops, estimate-tdp"]),
+        ({"frameworks": ["torch"]}, ["frameworks.0", "'torch' is not allowed", "spikingjelly"]),
+        ({"latency_benchmark": {"frameworks": ["torch"]}}, ["latency_benchmark.frameworks.0", "snntorch, norse"]),
+        ({"robustness": {"frameworks": ["brian"]}}, ["robustness.frameworks.0", "spikingjelly"]),
+        ({"latency_benchmark": {"hardware": ["tpu"]}}, ["latency_benchmark.hardware.0", "cpu, cuda"]),
+        ({"latency_benchmark": {"sizes": {"tpu": [8]}}}, ["latency_benchmark.sizes", "'tpu'", "cpu, cuda"]),
+        ({"models": {"imagenet": {}}}, ["models", "'imagenet'", "digits, randman"]),
+        ({"models": {"digits": {"arch": "resnet"}}}, ["models.digits.arch", "mlp, cnn, rsnn"]),
+        ({"pruning": {"methods": ["random"]}}, ["pruning.methods.0", "global_magnitude, lamp"]),
+        ({"simulation": {"frameworks": ["brian2"]}}, ["simulation.frameworks.0", "nest, pynn-nest"]),
+        ({"simulation": {"validation": {"reference_framework": "neuron"}}},
+         ["simulation.validation.reference_framework", "nest, pynn-nest"]),
     ],
 )
 def test_malformed_config_names_key_and_allowed_values(bad, words):

@@ -1,9 +1,10 @@
 """Real-dataset download and parsing, offline.
 
-Every test here runs the REAL download code (HTTP, cache, checksums) and the REAL parsers
-against a STAND-IN: a local ``http.server`` on 127.0.0.1 serving small files written in
-the published formats (see ``stand_ins.py``). No internet is used; the files are not the
-real datasets, so their own MD5s are passed as ``checksums`` overrides.
+Every test here runs the REAL download code (torchvision's and tonic's HTTP download, MD5
+checks, extraction and parsers; our cache and failure handling around them) against a
+STAND-IN: a local ``http.server`` on 127.0.0.1 serving small files written in the published
+formats (see ``stand_ins.py``). No internet is used; the files are not the real datasets, so
+their own MD5s are passed as ``checksums`` overrides.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ def mirror(tmp_path_factory):
         "shd": stand_ins.write_shd(root / "shd"),
         "nmnist": stand_ins.write_nmnist(root / "nmnist"),
     }
-    stand_ins.write_cifar10(root / "cifar10")
+    inside = {"cifar10": stand_ins.write_cifar10(root / "cifar10")}
     stand_ins.write_dvs_gesture(root / "dvs_gesture")
     with stand_ins.StandInServer(root) as server:
-        yield types.SimpleNamespace(url=server.url, root=root, truth=truth)
+        yield types.SimpleNamespace(url=server.url, root=root, truth=truth, inside=inside)
 
 
 def own_checksums(mirror, name: str) -> dict[str, str]:
-    """The stand-in files' MD5s (the published ones belong to the real files)."""
-    return {f.filename: stand_ins.md5(mirror.root / name / f.filename) for f in datasets.get(name).files}
+    """The stand-in files' MD5s (the published ones belong to the real files), and those of
+    the files inside an archive where the library checks them too (CIFAR-10's batches)."""
+    served = {f.filename: stand_ins.md5(mirror.root / name / f.filename) for f in datasets.get(name).files}
+    return served | mirror.inside.get(name, {})
 
 
 def build(mirror, name, tmp_path, **options):
@@ -48,8 +51,9 @@ def build(mirror, name, tmp_path, **options):
     return meta, datasets.load(tmp_path / f"{name}.npz")
 
 
-def test_published_checksums_are_the_real_ones():
-    """Facts copied from torchvision 0.29 / tonic 1.7: a typo here would reject real downloads."""
+def test_published_files_are_the_libraries_own():
+    """The files and MD5s come from torchvision's and tonic's dataset classes; a few of the
+    published values are checked here, so a library release that changed them shows up."""
     files = {n: {f.filename: f.checksum for f in datasets.get(n).files} for n in ("mnist", "cifar10", "shd", "nmnist", "dvs_gesture")}
     assert files["mnist"]["train-images-idx3-ubyte.gz"] == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
     assert files["cifar10"]["cifar-10-python.tar.gz"] == "c58f30108f718f92721af3b95e74349a"
@@ -58,6 +62,11 @@ def test_published_checksums_are_the_real_ones():
     assert files["dvs_gesture"]["ibmGestureTrain.tar.gz"] == "3a8f0d4120a166bac7591f77409cb105"
     for name in ("mnist", "fashion_mnist", "cifar10", "shd", "nmnist", "dvs_gesture"):
         assert all(len(f.checksum) == 32 and f.url.startswith("http") for f in datasets.get(name).files)
+    from tonic.datasets import DVSGesture
+    from torchvision.datasets import FashionMNIST
+
+    assert [(f.filename, f.checksum) for f in datasets.get("fashion_mnist").files] == list(FashionMNIST.resources)
+    assert {f.url for f in datasets.get("dvs_gesture").files} == {DVSGesture.train_url, DVSGesture.test_url}
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
@@ -69,7 +78,19 @@ def test_idx_images_download_and_parse(mirror, tmp_path, name):
     # labels line up with their images (pixel (0, 0) encodes the label)
     assert np.allclose(ds.x_train[:, 0, 0, 0] * 255, ds.y_train * 20)
     assert list(ds.y_test) == list(mirror.truth[name]["t10k"])
-    assert (tmp_path / "cache" / name / "train-images-idx3-ubyte.gz").exists()
+    # torchvision's own layout inside the dataset's cache folder
+    library = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}[name]
+    assert (tmp_path / "cache" / name / library / "raw" / "train-images-idx3-ubyte.gz").exists()
+
+
+def test_canonical_file_holds_what_torchvision_reads(mirror, tmp_path):
+    """The canonical MNIST file is torchvision's reading of the cached files, scaled to [0, 1]."""
+    from torchvision.datasets import MNIST
+
+    _, ds = build(mirror, "mnist", tmp_path)
+    test_split = MNIST(str(tmp_path / "cache" / "mnist"), train=False)  # no download: from the cache
+    assert np.array_equal(ds.y_test, test_split.targets.numpy())
+    assert np.array_equal(np.round(ds.x_test[:, 0] * 255).astype(np.uint8), test_split.data.numpy())
 
 
 def test_subset_and_dataset_url_option(mirror, tmp_path):
@@ -83,7 +104,16 @@ def test_cifar10_pickle_batches(mirror, tmp_path):
     _, ds = build(mirror, "cifar10", tmp_path)
     assert ds.x_train.shape == (30, 3, 32, 32) and ds.x_test.shape == (6, 3, 32, 32)
     assert ds.class_names[0] == "airplane" and ds.n_classes == 10
-    assert np.allclose(ds.x_train[:, 0, 0, 0] * 255, ds.y_train * 20)
+    assert np.allclose(ds.x_train[:, 0, 0, 0] * 255, ds.y_train * 20)  # red channel of pixel (0, 0)
+
+
+def test_cifar10_batches_are_checked_by_torchvision(mirror, tmp_path):
+    """torchvision verifies each extracted batch against its own MD5: without the stand-in's
+    batch checksums it rejects the (stand-in) batches even though the archive matched."""
+    archive_only = {"cifar-10-python.tar.gz": own_checksums(mirror, "cifar10")["cifar-10-python.tar.gz"]}
+    with pytest.raises(RuntimeError, match="corrupted"):
+        datasets.prepare("cifar10", tmp_path / "c.npz", options={"checksums": archive_only}, test_fraction=0.25,
+                         data={"cache_dir": str(tmp_path / "cache"), "mirror": mirror.url})
 
 
 def test_shd_hdf5_binned_into_rasters(mirror, tmp_path):
@@ -117,22 +147,32 @@ def test_dvs_gesture_npy_events_to_frames(mirror, tmp_path):
         assert frames[i, c, 1, (5 * c) // 4, (10 * c) // 4] == 1  # t = 100c ms → bin c
 
 
-def test_checksum_mismatch_is_rejected_with_a_clear_error(mirror, tmp_path):
-    # the published MD5 is the real file's; the stand-in does not match it
-    with pytest.raises(datasets.ChecksumMismatch, match=r"train-images-idx3-ubyte.gz: md5 checksum .* does not match the published f68b3c2d"):
-        datasets.prepare("mnist", tmp_path / "m.npz", options={}, test_fraction=0.25,
+@pytest.mark.parametrize(
+    "name, archive, library",
+    [("mnist", "train-images-idx3-ubyte.gz", "MNIST/raw"), ("nmnist", "train.zip", "NMNIST"), ("cifar10", "cifar-10-python.tar.gz", ".")],
+)
+def test_checksum_mismatch_is_rejected_with_a_clear_error(mirror, tmp_path, name, archive, library):
+    """The published MD5 is the real file's; the stand-in does not match it. torchvision's or
+    tonic's check rejects it; we say which file, and keep it as .corrupt."""
+    published = next(f.checksum for f in datasets.get(name).files if f.filename == archive)
+    with pytest.raises(datasets.ChecksumMismatch, match=rf"{archive}: md5 checksum .* does not match the published {published}"):
+        datasets.prepare(name, tmp_path / "m.npz", options={}, test_fraction=0.25,
                          data={"cache_dir": str(tmp_path / "cache"), "mirror": mirror.url})
-    folder = tmp_path / "cache" / "mnist"
-    assert not (folder / "train-images-idx3-ubyte.gz").exists()  # never left where it looks valid
-    assert (folder / "train-images-idx3-ubyte.gz.corrupt").exists()
+    folder = tmp_path / "cache" / name / library
+    assert not (folder / archive).exists()  # never left where it looks valid
+    assert (folder / f"{archive}.corrupt").read_bytes() == (mirror.root / name / archive).read_bytes()
 
 
 def test_corrupted_cache_file_is_downloaded_again(mirror, tmp_path):
-    cache = tmp_path / "cache"
+    """A cached archive whose MD5 differs is removed with what was extracted from it, and the
+    library downloads it again (torchvision alone would trust the extracted file)."""
+    raw = tmp_path / "cache" / "mnist" / "MNIST" / "raw"
     _, first = build(mirror, "mnist", tmp_path)
-    (cache / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
     _, second = build(mirror, "mnist", tmp_path)
     assert (second.y_test == first.y_test).all()
+    assert stand_ins.md5(raw / "t10k-labels-idx1-ubyte.gz") == stand_ins.md5(mirror.root / "mnist" / "t10k-labels-idx1-ubyte.gz")
 
 
 def test_prepare_finds_the_cache_without_network(mirror, tmp_path):
@@ -154,8 +194,21 @@ def test_unreachable_mirror_means_skipped_with_the_reason(tmp_path):
                          data={"cache_dir": str(tmp_path / "cache"), "mirror": dead})
     assert err.value.status == "skipped"
     assert f"cannot download {dead}/shd/shd_train.h5.zip" in err.value.reason
-    assert "snakemake download" in err.value.reason
-    assert not list((tmp_path / "cache" / "shd").iterdir())  # no partial file left behind
+    assert "snakemake download" in err.value.reason and "dataset_options.shd.url" in err.value.reason
+    assert not [p for p in (tmp_path / "cache" / "shd").rglob("*") if p.is_file()]  # no partial file left behind
+
+
+@pytest.mark.parametrize("name, first_file", [("mnist", "train-images-idx3-ubyte.gz"), ("cifar10", "cifar-10-python.tar.gz")])
+def test_unreachable_server_through_torchvision_means_skipped(tmp_path, name, first_file):
+    """torchvision's MNIST folds a mirror's error into its own message; the reason still names
+    the URL and the server's answer on one line."""
+    dead = stand_ins.closed_port_url()
+    with pytest.raises(StageFailed) as err:
+        datasets.prepare(name, tmp_path / "m.npz", options={"url": f"{dead}/files"}, test_fraction=0.25,
+                         data={"cache_dir": str(tmp_path / "cache")})
+    assert err.value.status == "skipped" and "\n" not in err.value.reason
+    assert f"cannot download {dead}/files/{first_file}: " in err.value.reason
+    assert "refused" in err.value.reason.lower()
 
 
 def test_download_target_fails_loudly_when_offline(tmp_path):

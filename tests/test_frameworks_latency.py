@@ -2,44 +2,66 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from spikemark.latency import build_layer, latency_benchmark, should_compile, spike_input
+from spikemark import frameworks
+from spikemark.frameworks.torch_workload import TorchWorkload
+from spikemark.frameworks.workload import LayerSpec, spike_input
+from spikemark.latency import build_workload, latency_benchmark, should_compile
 
 CFG = {"timesteps": 6, "batch_size": 3, "warmup": 1, "repeats": 2, "sizes": {"cpu": [16, 32], "cuda": [64]},
        "compile": "never"}
+#: Every registered framework with a latency workload that runs on this CPU (the CUDA /
+#: Triton kernels of SpikingJelly say they cannot).
+ON_CPU = [name for name, fw in frameworks.latency_frameworks().items() if fw.unavailable_reason("cpu") is None]
 
 
-@pytest.mark.parametrize("framework", ["spikingjelly", "snntorch", "norse"])
+def test_the_three_torch_libraries_run_here():
+    assert {"spikingjelly", "snntorch", "norse"} <= set(ON_CPU)
+    assert "torch" not in frameworks.latency_frameworks()  # the ANN runtime has no LIF layer
+
+
+@pytest.mark.parametrize("framework", ON_CPU)
 def test_layers_spike_and_train(framework):
-    torch.manual_seed(0)
-    layer, backend = build_layer(framework, 16)
-    assert backend == "torch"
-    with torch.no_grad():
-        layer.linear.weight.fill_(0.5)  # strong drive: every neuron spikes
-    x = spike_input(6, 2, 16, "cpu", rate=1.0)
-    out = layer(x)
-    assert out.shape == (6, 2, 16) and set(out.unique().tolist()) <= {0.0, 1.0} and out.sum() > 0
-    out.sum().backward()
-    assert layer.linear.weight.grad is not None and layer.linear.weight.grad.abs().sum() > 0
+    size = 16
+    strong = np.full((size, size), 0.5, dtype=np.float32)  # strong drive: every neuron spikes
+    spec = LayerSpec(spike_input(6, 2, size, rate=1.0), "cpu", weight=strong)
+    workload = frameworks.get(framework).latency_workload(spec)
+    assert workload.backend == "torch" and workload.variant == "eager"
+    out = workload.as_numpy(workload.inference())
+    assert out.shape == (6, 2, size) and set(np.unique(out).tolist()) <= {0.0, 1.0} and out.sum() > 0
+    workload.backward(workload.forward())
+    assert isinstance(workload, TorchWorkload)
+    grad = workload.layer.linear.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+    workload.close()
 
 
 def test_same_lif_dynamics_in_every_framework():
     """τ = 2, threshold 1, reset to 0 everywhere: the same input gives the same spikes."""
-    x = spike_input(10, 2, 8, "cpu", rate=0.5)
+    inputs = spike_input(10, 2, 8, rate=0.5)
+    weight = np.linspace(-1, 3, 64, dtype=np.float32).reshape(8, 8)
+    spec = LayerSpec(inputs, "cpu", weight=weight, bias=np.zeros(8, dtype=np.float32))
     spikes = {}
-    for fw in ("spikingjelly", "snntorch", "norse"):
-        torch.manual_seed(1)
-        layer, _ = build_layer(fw, 8)
-        with torch.no_grad():
-            layer.linear.weight.copy_(torch.linspace(-1, 3, 64).view(8, 8))
-            layer.linear.bias.zero_()
-            spikes[fw] = layer(x)
-    assert spikes["spikingjelly"].sum() > 0
-    assert torch.equal(spikes["spikingjelly"], spikes["norse"])
-    assert torch.equal(spikes["spikingjelly"], spikes["snntorch"])
+    for name in ON_CPU:
+        workload = frameworks.get(name).latency_workload(spec)
+        spikes[name] = workload.as_numpy(workload.inference())
+        workload.close()
+    reference = spikes.pop("spikingjelly")
+    assert reference.sum() > 0
+    for name, out in spikes.items():
+        assert np.array_equal(out, reference), name
+
+
+def test_workload_follows_the_configured_t_and_batch():
+    workload = build_workload("snntorch", 12, CFG, "cpu")
+    out = workload.as_numpy(workload.inference())
+    assert out.shape == (CFG["timesteps"], CFG["batch_size"], 12)
+    with pytest.raises(ValueError, match="no latency workload"):
+        build_workload("torch", 12, CFG, "cpu")
 
 
 def test_rows_per_size_with_forward_backward_and_memory(tmp_path):
@@ -70,7 +92,7 @@ def test_cells_that_cannot_run_here_are_skipped(framework, hardware, tmp_path):
 
 
 def test_compile_policy():
-    assert should_compile("auto", "cuda") and not should_compile("auto", "cpu")
+    assert should_compile("auto", "cuda") and should_compile("auto", "cuda:1") and not should_compile("auto", "cpu")
     assert should_compile("always", "cpu") and not should_compile("never", "cuda")
 
 
@@ -86,7 +108,7 @@ def test_compiled_variant_reports_compile_time(tmp_path):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("framework", ["spikingjelly", "spikingjelly-cuda", "spikingjelly-triton", "snntorch", "norse"])
+@pytest.mark.parametrize("framework", list(frameworks.latency_frameworks()))
 def test_cuda_rows_include_device_memory(framework, tmp_path):
     latency_benchmark(str(tmp_path / "m.csv"), coords={"framework": framework, "hardware": "cuda"},
                       bench_cfg={**CFG, "compile": "never"})

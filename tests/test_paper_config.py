@@ -47,7 +47,10 @@ def test_paper_dry_run_lists_every_cell(tmp_path):
                          f"results_dir={tmp_path}", timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M)}
-    assert counts["measure"] == counts["deploy"] == paper_cells(cfg) == 5808  # 11 method x framework pairs, 11 pruning levels
+    levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
+    assert paper_cells(cfg) == 5808  # 11 method x framework pairs, 11 pruning levels
+    # one deploy and one measure job per sweep: every pruning level of a model on one target
+    assert counts["measure"] == counts["deploy"] == paper_cells(cfg) // len(levels)
     assert counts["prepare_dataset"] == len(cfg["datasets"])
     assert counts["download_dataset"] == sum(datasets.needs_download(d) for d in cfg["datasets"]) == 6
     assert counts["train_ann"] == counts["train_snn"] == len(cfg["datasets"]) * 3
@@ -87,4 +90,4 @@ def test_real_dataset_cells_run_or_skip_with_reason(tmp_path):
     assert skipped.reason.str.contains("cannot download").all()
     ran = table[(table.dataset == "mnist") & (table.metric == "accuracy")]
     assert set(ran.method) == {"ann", "ann2snn"} and set(ran.status) == {"ok"}
-    assert (tmp_path / "cache" / "mnist" / "train-images-idx3-ubyte.gz").exists()
+    assert (tmp_path / "cache" / "mnist" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()  # torchvision's layout

@@ -9,6 +9,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np
 import pytest
 
+from spikemark import pipeline
 from spikemark.results import COLUMNS, ResultSet
 from spikemark.simulation import cells
 from spikemark.simulation.pd14_nest import NestPD14
@@ -128,36 +129,46 @@ def test_energy_without_tdp_is_unavailable():
     assert energy and all(r["status"] == "unavailable" and r["value"] == "" for r in energy)
 
 
+#: The network slice a simulate job receives (spikemark.matrix.Plan.sim_network).
+NETWORK = {"drive": "poisson", "bg_rate": 8.0, "t_presim_ms": 200.0, "t_sim_ms": 500.0}
+
+
+def run_coords(framework="nest", scale="N0.02_K0.02", ranks=1, threads=1, seed=1):
+    return dict(framework=framework, scale=scale, ranks=ranks, threads=threads, seed=seed)
+
+
 def test_mpi_cell_is_skipped_with_reason(tmp_path):
     out = tmp_path / "metrics.csv"
-    cells.run_cell({"scales": [{"N": 0.02, "K": 0.02}]}, "nest", "N0.02_K0.02", 1, 1, out,
-                   tmp_path / "provenance.json", ranks=2)
+    cells.simulate(None, out, coords=run_coords(ranks=2), network=NETWORK)
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 1 and rows[0]["metric"] == "cell" and rows[0]["status"] == "skipped"
-    assert "MPI" in rows[0]["reason"] and rows[0]["variant"] == "ranks2"
-    assert (tmp_path / "provenance.json").is_file()
+    assert "MPI" in rows[0]["reason"] and rows[0]["ranks"] == "2" and rows[0]["variant"] == ""
 
 
 def test_failing_cell_writes_failed_row(tmp_path):
+    """Through the job protocol: the stage raises, the job leaves a failed row with the cell's coordinates."""
     out = tmp_path / "metrics.csv"
-    cells.run_cell({}, "no-such-framework", "N0.02_K0.02", 1, 1, out)
+    params = {"coords": run_coords(framework="no-such-framework"), "network": NETWORK, "track": "simulation"}
+    pipeline.run_one(cells.simulate, {"verdict": None}, {"metrics": str(out)}, params, "simulate_pd14")
     rows = list(csv.DictReader(out.open()))
     assert [r["status"] for r in rows] == ["failed"] and "framework" in rows[0]["reason"]
+    assert rows[0]["framework"] == "no-such-framework" and rows[0]["track"] == "simulation"
     assert list(rows[0]) == list(COLUMNS)
 
 
 def test_pipeline_marks_broken_network_invalid(tmp_path, reference_ensemble):
     """Cell functions end to end: a zero-background config validates invalid, its timed rows too."""
-    sim_cfg = {"drive": "poisson", "t_presim_ms": 200.0, "t_sim_ms": 500.0, "threads": [1], "seeds": [7],
-               "bg_rate": 0.0}
+    network = {**NETWORK, "bg_rate": 0.0}
     refs = []
     for i, stats in enumerate(reference_ensemble):
         refs.append(tmp_path / f"ref{i}.npz")
         stats.save(refs[-1])
     test = tmp_path / "test.npz"
-    cells.validation_run(sim_cfg, "nest", "N0.05_K0.05", 7, test)
+    cells.validation_run(test, framework="nest", scale="N0.05_K0.05", seed=7, threads=1, network=network)
     out, verdict = tmp_path / "validation.csv", tmp_path / "verdict.json"
-    cells.validate_cell(sim_cfg, "nest", "N0.05_K0.05", [test], refs, out, verdict, tmp_path / "prov.json")
+    judge = {"min_rate_hz": 0.1, "ks_margin": 0.75, "ks_alpha": 0.01}
+    coords = {"framework": "nest", "scale": "N0.05_K0.05", "variant": "validation"}
+    cells.validate([test], refs, out, verdict, coords=coords, judge=judge)
     rows = list(csv.DictReader(out.open()))
     cell = [r for r in rows if r["metric"] == "cell"]
     assert cell and cell[0]["status"] == "invalid" and "inactive" in cell[0]["reason"]
@@ -166,8 +177,8 @@ def test_pipeline_marks_broken_network_invalid(tmp_path, reference_ensemble):
     assert {r["status"] for r in rows if r["metric"] == "rate"} == {"invalid"}
 
     timed = tmp_path / "metrics.csv"
-    cells.run_cell(sim_cfg | {"t_presim_ms": 0.0, "t_sim_ms": 100.0}, "nest", "N0.05_K0.05", 1, 7, timed,
-                   verdict_json=verdict)
+    cells.simulate(verdict, timed, coords=run_coords(scale="N0.05_K0.05", seed=7),
+                   network={**network, "t_presim_ms": 0.0, "t_sim_ms": 100.0})
     rows = list(csv.DictReader(timed.open()))
     rtf = [r for r in rows if r["metric"] == "rtf"]
     assert rtf and rtf[0]["status"] == "invalid" and rtf[0]["reason"].startswith("validation invalid")

@@ -14,7 +14,9 @@ import xarray as xr
 import yaml
 
 from conftest import REPO, run_snakemake
-from spikemark.matrix import pruning_levels
+from spikemark import provenance
+from spikemark.config import load
+from spikemark.matrix import Plan, pruning_levels
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +44,12 @@ def test_dry_run_of_default_config_lists_the_dag():
     for rule in ("prepare_dataset", "train_ann", "convert_ann2snn", "train_snn", "prune", "deploy", "measure", "aggregate", "report"):
         assert rule in proc.stdout + proc.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M))
-    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
-    # one dense and one prune job per pruning method and non-zero sparsity, per trained model
-    assert int(counts["prune"]) == len(levels) * len(cfg["datasets"]) * len(cfg["methods"])
-    # the default sweeps only the dense SNN cells (robustness.sparsity: [0.0])
-    swept = [level for level in levels if level[1] in cfg["robustness"]["sparsity"]]
-    assert int(counts["robustness"]) == len(swept) * len(cfg["datasets"]) * 2 * len(cfg["hardware"])
+    plan = Plan(load(REPO / "config/config.yaml"))
+    # one prune job per trained model (every level); one deploy and one measure job per sweep
+    assert int(counts["prune"]) == len(plan.models())
+    assert int(counts["deploy"]) == int(counts["measure"]) == len(plan.sweeps())
+    assert int(counts["robustness"]) == len(plan.robustness_sweeps())
+    assert int(counts["simulate_pd14"]) == len(plan.sim_runs())
 
 
 def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
@@ -94,10 +95,19 @@ def test_results_files_hold_the_same_numbers(test_run):
     table = pd.read_csv(out / "metrics.csv", keep_default_na=False, dtype={"run_id": str})
     # strings: a hex config hash can be all digits
     prov = pd.read_csv(out / "provenance.csv", keep_default_na=False, dtype=str)
-    assert set(table.run_id) == set(prov.run_id)
+    own = prov[prov.rule == "aggregate"]
+    assert len(own) == 1 and set(table.run_id) == set(prov.run_id) - set(own.run_id)
     assert (prov.config_hash != "").all() and (prov.git_commit != "").all() and (prov.host != "").all()
     cube = xr.open_dataset(out / "metrics.nc", group="ml", engine="h5netcdf")
-    assert cube.attrs["config_hash"] == prov.config_hash.iloc[0]
+    # the cube and the aggregate's row hash the whole config; every job its own slice of it
+    assert cube.attrs["config_hash"] == own.config_hash.iloc[0]
+    jobs = prov[prov.rule != "aggregate"]
+    measured = jobs[jobs.rule == "measure"]
+    assert {tuple(sorted(json.loads(s))) for s in measured.config_slice} == {
+        ("conversion_timesteps", "coords", "measure_cfg")
+    }
+    for _, row in jobs.iterrows():
+        assert row.config_hash == provenance.config_hash(json.loads(row.config_slice))
     row = table[(table.metric == "accuracy") & (table.method == "ann") & (table.hardware == "cpu")].iloc[0]
     # "method" is also a keyword of .sel(), so coordinates go in a dict
     where = {"dataset": row.dataset, "method": "ann", "framework": "torch", "hardware": "cpu",
@@ -124,6 +134,49 @@ def test_rerun_with_everything_up_to_date_does_nothing(test_run):
     proc = run_snakemake("-n", "-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def scheduled_after_edit(out, tmp_path, edit) -> list:
+    """The jobs a dry run schedules on the completed run once ``edit`` changed its config."""
+    from spikemark import plan
+
+    cfg = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    edit(cfg)
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake("-n", "-c", "2", "--configfile", str(path), "--config", f"results_dir={out}", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return plan.parse_dry_run(proc.stdout + proc.stderr)
+
+
+REPORT_RULES = {"aggregate", "report_dataset", "report_simulation", "report", "all"}
+
+
+def test_editing_one_key_reruns_only_what_it_affects(test_run, tmp_path):
+    out, _ = test_run
+
+    def latency_timesteps(cfg):
+        cfg["latency_benchmark"]["timesteps"] = 5
+
+    jobs = scheduled_after_edit(out, tmp_path, latency_timesteps)
+    assert {j.rule for j in jobs} == {"latency_benchmark"} | REPORT_RULES
+
+    def digits_model(cfg):
+        cfg["models"]["digits"] = {"arch": "mlp", "hidden": [24]}
+
+    jobs = scheduled_after_edit(out, tmp_path, digits_model)
+    chain = [j for j in jobs if j.rule not in REPORT_RULES]
+    assert {"train_ann", "train_snn", "convert_ann2snn", "prune", "deploy", "measure"} <= {j.rule for j in chain}
+    assert {j.wildcards["dataset"] for j in chain} == {"digits"}
+
+    def one_more_dataset(cfg):
+        cfg["datasets"] = [*cfg["datasets"], "mnist"]
+
+    jobs = scheduled_after_edit(out, tmp_path, one_more_dataset)
+    chain = [j for j in jobs if j.rule not in REPORT_RULES]
+    assert "prepare_dataset" in {j.rule for j in chain}
+    assert {j.wildcards["dataset"] for j in chain} == {"mnist"}
+    assert {j.rule for j in jobs} - {j.rule for j in chain} <= REPORT_RULES
 
 
 def test_a_failing_cell_is_recorded_and_the_rest_still_finish(test_run, tmp_path):

@@ -1,6 +1,6 @@
 """Aggregate: every job's fragment into one tidy table, one provenance table, one cube.
 
-- ``metrics.csv``: the tidy rows (DESIGN.md, Interfaces → Results).
+- ``metrics.csv``: the tidy rows (README, "Results format").
 - ``provenance.csv``: one row per run id.
 - ``metrics.nc``: the same numbers as xarray, one netCDF group per track, the coordinates
   that vary within a track as dimensions, ``status`` / ``source`` / ``unit`` / interval
@@ -18,14 +18,14 @@ from typing import Any, Iterable
 import pandas as pd
 import xarray as xr
 
-from spikemark.provenance import config_hash, git_commit
-from spikemark.results import CELL_METRIC, COLUMNS, COORDS
+from spikemark import provenance
+from spikemark.results import CELL_METRIC, COLUMNS, COORDS, new_run_id
 
 log = logging.getLogger(__name__)
 
 #: Columns that become variables of the cube (the rest are dimensions).
 #: Coordinates stored as numbers in the cube (NaN where they do not apply).
-NUMERIC_COORDS = ("sparsity", "timesteps", "threads", "seed", "size", "noise")
+NUMERIC_COORDS = ("sparsity", "timesteps", "threads", "seed", "size", "noise", "ranks")
 CUBE_VARIABLES = ("value", "ci_low", "ci_high", "n", "unit", "source", "status", "reason", "run_id")
 
 
@@ -34,6 +34,9 @@ def read_fragments(paths: Iterable[str | Path]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
     table = pd.concat(frames, ignore_index=True)
+    for coord in COORDS:  # a coordinate column added later: empty in older fragments
+        if coord not in table.columns:
+            table[coord] = ""
     missing = set(COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"fragments lack columns {sorted(missing)}")
@@ -92,16 +95,23 @@ def aggregate(
     cube: str,
     summary: str,
     *,
-    config: dict[str, Any],
+    config_hash: str,
+    config_text: str,
 ) -> dict[str, Any]:
+    """Write the four results files; the whole config's hash and text go into the cube's
+    attributes and into this aggregation's own row of ``provenance.csv``."""
+    started = provenance.utc_now()
     table = read_fragments(fragments)
     sort_cols = ["track", *COORDS, "metric"]
     table = table.sort_values(sort_cols, kind="stable").reset_index(drop=True)
     Path(metrics_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(metrics_csv, index=False)
     prov = read_provenance(provenance_files)
-    prov.to_csv(provenance_csv, index=False)
-    attrs = {"config_hash": config_hash(config), "git_commit": git_commit(), "config": json.dumps(config, sort_keys=True)}
+    own = provenance.collect(
+        new_run_id(), started=started, rule="aggregate", config_hash=config_hash, config_slice=config_text
+    )
+    pd.concat([prov, pd.DataFrame([own])], ignore_index=True).to_csv(provenance_csv, index=False)
+    attrs = {"config_hash": config_hash, "git_commit": own["git_commit"], "config": config_text}
     if len(prov):
         for col in ("host", "cpu_model", "gpu_model", "gpu_driver", "packages"):
             if col in prov:

@@ -1,5 +1,12 @@
-"""Hardware registry: where deploy and measure run. Availability is decided on the node
-that runs the job, never when the DAG is built."""
+"""Hardware registry: where deploy, measure and the latency benchmark run.
+
+An entry has a ``name`` (the ``hardware`` wildcard), the torch-style ``device`` string
+frameworks are given, a one-line ``description`` (``config/README.md``), the ``gpus`` a
+job on it asks the scheduler for, ``present_here()`` (a cheap guess without importing any
+library, for the host that builds the DAG: a job there that would only record its skip
+need not wait for a timing slot) and ``unavailable_reason()``, the verdict, asked on the
+node that runs the job. Adding hardware is one class and one line in :data:`HARDWARE`.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +28,24 @@ def nvidia_driver_present() -> bool:
 class Cpu:
     name = "cpu"
     device = "cpu"
+    description = "The host's CPU cores (always present)."
+    gpus = 0
+
+    def present_here(self) -> bool:
+        return True
 
     def unavailable_reason(self) -> str | None:
         return None
-
-    def synchronize(self) -> None:
-        """CPU work is synchronous: nothing to wait for."""
 
 
 class Cuda:
     name = "cuda"
     device = "cuda"
+    description = "An NVIDIA GPU through CUDA (cells are skipped with the reason on a node without one)."
+    gpus = 1
+
+    def present_here(self) -> bool:
+        return nvidia_driver_present()
 
     def unavailable_reason(self) -> str | None:
         host = socket.gethostname()
@@ -42,11 +56,6 @@ class Cuda:
         if not torch.cuda.is_available():
             return f"no CUDA device on host {host} (torch.cuda.is_available() is False)"
         return None
-
-    def synchronize(self) -> None:
-        import torch
-
-        torch.cuda.synchronize()
 
 
 HARDWARE = {hw.name: hw for hw in (Cpu(), Cuda())}

@@ -16,7 +16,7 @@ Checkpoints are plain dicts of tensors and JSON-able metadata, so they load with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,6 +24,7 @@ import torch
 from spikingjelly.activation_based import functional, layer, neuron, surrogate
 from torch import Tensor, nn
 
+from spikemark.architectures import ARCHITECTURES
 from spikemark.errors import StageFailed
 
 MODEL_KINDS = ("ann", "rate_snn", "spiking_snn")
@@ -184,36 +185,9 @@ def rsnn_spiking_snn(in_features: int, hidden: list[int], n_classes: int, tau: f
     return net
 
 
-@dataclass(frozen=True)
-class Architecture:
-    """Builders per model kind; ``options`` are checkpoint-meta keys passed as keywords.
-
-    A kind without a builder cannot be made from this architecture: its cells are skipped.
-    """
-
-    name: str
-    builders: dict[str, Callable[..., nn.Module]] = field(default_factory=dict)
-    options: tuple[str, ...] = ()
-    #: Whether the module takes samples shaped ``meta["input_shape"]`` instead of flat vectors.
-    shaped_input: bool = False
-
-
-#: Architecture registry: adding one is one entry with a builder per model kind.
-ARCHITECTURES = {
-    "mlp": Architecture("mlp", {"ann": mlp_ann, "rate_snn": mlp_rate_snn, "spiking_snn": mlp_spiking_snn}),
-    "cnn": Architecture(
-        "cnn",
-        {"ann": cnn_ann, "rate_snn": cnn_rate_snn, "spiking_snn": cnn_spiking_snn},
-        ("input_shape", "channels"),
-        shaped_input=True,
-    ),
-    "rsnn": Architecture("rsnn", {"spiking_snn": rsnn_spiking_snn}),
-}
-
-
 def build_module(meta: dict[str, Any]) -> nn.Module:
     arch = ARCHITECTURES[meta["arch"]]
-    builder = arch.builders.get(meta["kind"])
+    builder = arch.builder(meta["kind"])
     if builder is None:
         raise StageFailed(
             "skipped", f"architecture {arch.name} has no {meta['kind']} form (it offers {', '.join(arch.builders)})"
@@ -307,8 +281,28 @@ def save_failure(path: str | Path, status: str, reason: str) -> None:
     torch.save({"meta": {"status": status, "reason": reason}}, path)
 
 
+class CorruptCheckpoint(RuntimeError):
+    """A checkpoint file that cannot be read as one (truncated, overwritten, not ours)."""
+
+
+def read_checkpoint(path: str | Path, device: str = "cpu") -> dict:
+    """The checkpoint's dict, loaded with ``weights_only=True``; a file that is not a readable
+    checkpoint raises :class:`CorruptCheckpoint` naming it (PyTorch's own message suggests
+    ``weights_only=False``, which would run whatever the file holds)."""
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - unpickling and zip errors have many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CorruptCheckpoint(f"corrupt checkpoint {path}: not a readable checkpoint ({first[:120]})") from None
+    if not isinstance(blob, dict) or "meta" not in blob:
+        raise CorruptCheckpoint(f"corrupt checkpoint {path}: no metadata in it")
+    return blob
+
+
 def load_checkpoint(path: str | Path, device: str = "cpu") -> Classifier:
-    blob = torch.load(path, map_location=device, weights_only=True)
+    blob = read_checkpoint(path, device)
     meta = blob["meta"]
     if meta.get("status", "ok") != "ok":
         raise StageFailed(meta["status"], meta["reason"])

@@ -1,19 +1,36 @@
-"""Glue between Snakemake jobs and stage functions.
+"""The one job protocol: how every Snakemake job runs its stage function.
 
 A rule's ``script:`` calls :func:`run_stage` with its stage function. Named inputs,
-outputs and params become keyword arguments. If the stage raises, the job still succeeds
-from Snakemake's point of view but leaves a *tombstone* in each output (a checkpoint that
-says failed, a deployment record that says failed, a metrics CSV with a ``failed`` row),
-so one broken cell never stops the others and the report shows why it broke.
+outputs and params become keyword arguments (only those the stage's signature names).
+
+- **Logs**: everything the job writes — Python logging, prints, and the C++ output of
+  NEST or any other library — goes to the rule's log file: the redirection is at the
+  file-descriptor level, so output that bypasses ``sys.stdout`` lands there too.
+- **Timeline**: the log records when the process started, when the stage began, and the
+  marks stages set with :func:`mark` (``imports-done``, ``measurement-start``,
+  ``measurement-end``); ``benchmarks/default_run.py`` reads them.
+- **Failures**: if the stage raises, the job still succeeds from Snakemake's point of view
+  but leaves a *tombstone* in each output (a checkpoint that says failed, a deployment
+  record that says failed, a metrics CSV with a ``failed`` row), so one broken cell never
+  stops the others and the report shows why it broke.
+- **Sweeps**: a job whose params hold ``cells`` (a list of per-cell keyword arguments, see
+  ``spikemark.matrix``) runs the stage once per cell; its list-valued inputs and outputs
+  are per cell (element *i* belongs to cell *i*), the rest shared. A cell that raises gets
+  its own tombstones; the next cell still runs.
+- **Provenance**: an output named ``provenance`` receives the provenance record of its
+  cell, whose ``config_slice`` is exactly the params the stage received (the part of the
+  config this job used) and ``config_hash`` that slice's hash.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
@@ -22,14 +39,27 @@ from spikemark import provenance
 from spikemark.errors import StageFailed
 from spikemark.results import ResultSet
 
+#: Params read by the wrapper itself: the track of tombstone rows and the per-cell list.
+WRAPPER_PARAMS = ("track", "cells")
+#: Prefix of the log lines :func:`mark` writes (``benchmarks/default_run.py`` parses them).
+TIMELINE = "spikemark-timeline"
 
-#: Params read by the wrapper itself, not passed to the stage: the track and coordinates
-#: of tombstone rows, and the config whose hash goes into provenance.
-WRAPPER_PARAMS = ("track", "provenance_config")
+log = logging.getLogger(__name__)
 
 
-def _named(items) -> dict[str, Any]:
-    return {k: v for k, v in items.items()}
+def mark(event: str, at: float | None = None) -> None:
+    """Write one timeline line ``spikemark-timeline <event> <unix time>`` to the job's log."""
+    log.info("%s %s %.3f", TIMELINE, event, time.time() if at is None else at)
+
+
+def process_start_time() -> float:
+    """Unix time at which this process started (before Python and Snakemake's preamble)."""
+    try:
+        import psutil
+
+        return float(psutil.Process().create_time())
+    except Exception:  # noqa: BLE001 - a timeline mark is never worth failing a job
+        return time.time()
 
 
 def failure(exc: BaseException, rule: str) -> tuple[str, str]:
@@ -44,6 +74,7 @@ def write_tombstones(outputs: dict[str, str], status: str, reason: str, params: 
     """Make every output exist and say ``status`` with ``reason``."""
     for path in outputs.values():
         suffix = Path(path).suffix
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".pt":
             from spikemark.models import save_failure
 
@@ -64,46 +95,100 @@ def write_tombstones(outputs: dict[str, str], status: str, reason: str, params: 
 
 @contextlib.contextmanager
 def logging_to(path: str | None):
-    """Send the stage's logging and stray prints to the rule's log file."""
+    """Send the job's logging, prints and any library's C output to the log file.
+
+    File descriptors 1 and 2 are pointed at the log (and restored afterwards), so text that
+    a compiled library writes straight to them lands in the log, not on the terminal.
+    """
     if not path:
         yield
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w", buffering=1) as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
         handler = logging.StreamHandler(fh)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)
+        previous_level = root.level
         root.setLevel(logging.INFO)
         try:
-            yield
+            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+                yield
         finally:
             root.removeHandler(handler)
+            root.setLevel(previous_level)
+            fh.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
-def run_stage(snakemake, stage: Callable[..., Any], *, provenance_output: str | None = None) -> None:
-    """Run ``stage`` with the job's inputs, outputs and params; never raise for a stage error."""
-    inputs, outputs, params = _named(snakemake.input), _named(snakemake.output), _named(snakemake.params)
-    run_id = None
+def _named(items) -> dict[str, Any]:
+    return {k: v for k, v in items.items()}
+
+
+def _per_cell(named: dict[str, Any], i: int) -> dict[str, Any]:
+    """Element ``i`` of every list-valued entry (a per-cell file), the rest unchanged."""
+    return {k: (v[i] if isinstance(v, list) else v) for k, v in named.items()}
+
+
+def _accepted(stage: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    parameters = inspect.signature(stage).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in parameters}
+
+
+def run_one(
+    stage: Callable[..., Any], inputs: dict[str, Any], outputs: dict[str, str], params: dict[str, Any], rule: str
+) -> None:
+    """Run ``stage`` for one cell: tombstones if it raises, provenance if asked for."""
     started = provenance.utc_now()
+    stage_outputs = {k: v for k, v in outputs.items() if k != "provenance"}
+    stage_params = {k: v for k, v in params.items() if k not in WRAPPER_PARAMS}
+    run_id = None
+    try:
+        result = stage(**_accepted(stage, {**inputs, **stage_outputs, **stage_params}))
+        run_id = getattr(result, "run_id", None)
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed cell, traceback in the log
+        traceback.print_exc(file=sys.stderr)
+        status, reason = failure(exc, rule)
+        log.error("%s: %s", status, reason)
+        write_tombstones(stage_outputs, status, reason, params)
+        run_id = _tombstone_run_id(stage_outputs)
+    if "provenance" in outputs:
+        record = provenance.collect(
+            run_id or "",
+            started=started,
+            rule=rule,
+            config_hash=provenance.config_hash(stage_params),
+            config_slice=json.dumps(stage_params, sort_keys=True, default=str),
+        )
+        provenance.write(record, outputs["provenance"])
+
+
+def run_stage(snakemake, stage: Callable[..., Any]) -> None:
+    """Run ``stage`` with the job's inputs, outputs and params; never raise for a stage error."""
+    process_started = process_start_time()
+    inputs, outputs, params = _named(snakemake.input), _named(snakemake.output), _named(snakemake.params)
     log_path = snakemake.log[0] if len(snakemake.log) else None
     _limit_torch_threads(int(snakemake.threads))
-    stage_outputs = {k: v for k, v in outputs.items() if k != "provenance"}
     with logging_to(log_path):
-        try:
-            stage_params = {k: v for k, v in params.items() if k not in WRAPPER_PARAMS}
-            result = stage(**inputs, **stage_outputs, **stage_params)
-            run_id = getattr(result, "run_id", None)
-        except Exception as exc:  # noqa: BLE001 - recorded as a failed cell, traceback in the log
-            traceback.print_exc(file=sys.stderr)
-            status, reason = failure(exc, snakemake.rule)
-            logging.getLogger(__name__).error("%s: %s", status, reason)
-            write_tombstones(stage_outputs, status, reason, params)
-            run_id = _tombstone_run_id(stage_outputs)
-        if "provenance" in outputs:
-            config = params.get("provenance_config")
-            record = provenance.collect(run_id or "", config=config, started=started, rule=snakemake.rule)
-            provenance.write(record, outputs["provenance"])
+        mark("process-start", process_started)
+        mark("stage-start")
+        cells = params.get("cells")
+        if cells is None:
+            run_one(stage, inputs, outputs, params, snakemake.rule)
+        else:
+            for i, cell in enumerate(cells):
+                run_one(stage, _per_cell(inputs, i), _per_cell(outputs, i), {**params, **cell}, snakemake.rule)
+        mark("stage-end")
 
 
 def _tombstone_run_id(outputs: dict[str, str]) -> str | None:
@@ -118,7 +203,7 @@ def _tombstone_run_id(outputs: dict[str, str]) -> str | None:
 
 
 def _limit_torch_threads(threads: int) -> None:
-    """Give torch exactly the job's threads (the scheduler counted on that many cores).
+    """Give torch and OpenMP exactly the job's threads (the scheduler counted on that many cores).
 
     Through the environment, read when torch is first imported (stages import it lazily),
     and directly if it is already loaded.

@@ -1,8 +1,8 @@
 """What a config will cost before it runs: jobs per rule and the resources each requests.
 
-    python -m spikemark.plan --profile slurm --configfile config/config.yaml
+    spikemark plan --profile slurm --configfile config/config.yaml
 
-runs ``snakemake -n`` with the given arguments (from the repository root), reads the job
+runs ``snakemake -n`` with the given arguments in the repository root, reads the job
 blocks it prints, and tables per rule: how many jobs, CPUs, memory, wall-time limit,
 GPUs and partition per job, with totals (CPU-hours and GPU-hours requested — an upper
 bound, since ``runtime`` is a limit). Jobs whose outputs are up to date are not counted.
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-LOCAL_RULES = {"all"}
+LOCAL_RULES = {"all", "cell_summary", "download"}  # run on the submitting host, no Slurm job
 
 
 @dataclass
@@ -114,14 +112,16 @@ def summarise(jobs: list[Job]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m spikemark.plan",
+        prog="spikemark plan",
         description=__doc__.split("\n\n")[0],
         epilog="Any other arguments go to `snakemake -n` (e.g. --profile slurm --configfile ...).",
     )
     parser.add_argument("--snakemake", default=None, help="the snakemake executable")
     args, rest = parser.parse_known_args(argv)
-    exe = args.snakemake or shutil.which("snakemake") or str(Path(sys.executable).with_name("snakemake"))
-    proc = subprocess.run([exe, "-n", *rest], capture_output=True, text=True)
+    from spikemark.cli import REPO, snakemake_executable
+
+    exe = args.snakemake or snakemake_executable()
+    proc = subprocess.run([exe, "-n", *rest], capture_output=True, text=True, cwd=REPO)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr or proc.stdout)
         return proc.returncode

@@ -18,25 +18,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-#: Packages whose versions decide the numbers; recorded on every run.
-TRACKED_PACKAGES = (
+#: Packages whose versions decide every run's numbers; each framework, simulator and other
+#: registry entry adds its own (its ``packages``, see :func:`tracked_packages`).
+CORE_PACKAGES = (
     "spikemark",
     "torch",
-    "spikingjelly",
     "numpy",
     "scikit-learn",
     "snakemake",
     "neurobench",
-    "nest-simulator",
-    "pynn",
-    "snntorch",
-    "norse",
-    "nir",
-    "nirtorch",
     "scipy",
     "xarray",
     "nvidia-ml-py",
 )
+
+
+def tracked_packages() -> tuple[str, ...]:
+    """The core packages and those the registries' entries declare, each once."""
+    from spikemark.registries import packages
+
+    return tuple(dict.fromkeys((*CORE_PACKAGES, *packages())))
 
 
 def utc_now() -> str:
@@ -51,7 +52,7 @@ def config_hash(config: dict[str, Any]) -> str:
 
 def package_versions() -> dict[str, str]:
     versions = {}
-    for name in TRACKED_PACKAGES:
+    for name in tracked_packages():
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -162,9 +163,10 @@ def nest_info() -> dict[str, str]:
     try:
         build = dict(nest.build_info)
         build.pop("test_exitcodes", None)  # exit codes of NEST's own test suite
-        keys = ("local_num_threads", "num_processes", "total_num_virtual_procs", "rng_type", "resolution")
-        status = nest.GetKernelStatus(list(keys))
-        kernel = dict(zip(keys, status))
+        from spikemark.simulation.pd14_nest import KERNEL_KEYS, last_kernel
+
+        # After a run the kernel is reset to its defaults: the run's own settings were kept.
+        kernel = dict(last_kernel) or dict(zip(KERNEL_KEYS, nest.GetKernelStatus(list(KERNEL_KEYS))))
     except Exception as err:  # noqa: BLE001 - provenance must never fail a run
         return {"nest_build_info": json.dumps({"error": str(err)}), "nest_kernel": ""}
     return {
@@ -195,10 +197,13 @@ def slurm_info() -> dict[str, str]:
     return {key: os.environ.get(var, "") for key, var in names.items()}
 
 
-def collect(
-    run_id: str, *, config: dict[str, Any] | None = None, started: str = "", **extra: Any
-) -> dict[str, Any]:
-    """Provenance of one run: call at the end of the job, passing its start time."""
+def collect(run_id: str, *, started: str = "", config_hash: str = "", **extra: Any) -> dict[str, Any]:
+    """Provenance of one run: call at the end of the job, passing its start time.
+
+    ``config_hash`` is the hash of the part of the config the run used (its
+    ``config_slice``, passed in ``extra`` by the job protocol), so that two runs with the
+    same hash were configured alike even when other keys of their configs differ.
+    """
     record: dict[str, Any] = {
         "run_id": run_id,
         "host": socket.gethostname(),
@@ -208,7 +213,7 @@ def collect(
         "python": platform.python_version(),
         "packages": json.dumps(package_versions(), sort_keys=True),
         "git_commit": git_commit(),
-        "config_hash": config_hash(config) if config is not None else "",
+        "config_hash": config_hash,
         **nest_info(),
         **runtime_info(),
         **slurm_info(),

@@ -1,4 +1,4 @@
-"""The tidy results format shared by every stage (DESIGN.md, Interfaces → Results).
+"""The tidy results format shared by every stage (README, "Results format").
 
 One row per value. A job collects its rows in a :class:`ResultSet` and writes one CSV
 fragment; ``aggregate`` concatenates the fragments into ``results/metrics.csv``.
@@ -16,7 +16,8 @@ from typing import Any
 from spikemark.stats import Summary
 
 #: Coordinate columns; empty where they do not apply. ``pruning`` is the pruning method of
-#: an ML cell (``global_magnitude``, ``lamp``), so tables can compare methods.
+#: an ML cell (``global_magnitude``, ``lamp``), so tables can compare methods; ``ranks`` the
+#: MPI processes of a simulation run (``threads`` is then the threads of each).
 COORDS = (
     "dataset",
     "framework",
@@ -33,6 +34,7 @@ COORDS = (
     "noise",
     "variant",
     "pruning",
+    "ranks",
 )
 COLUMNS = (
     "run_id",

@@ -27,6 +27,7 @@ from spikemark.deploy import evaluation_timesteps, read_record
 from spikemark.measure.cell import metric_convention
 from spikemark.measure.neuro import add_metric_rows, workload_metrics
 from spikemark.measure.timing import add_timing_rows, latency
+from spikemark.pipeline import mark
 from spikemark.results import ResultSet
 from spikemark.train import batches, to_tensors
 
@@ -82,6 +83,8 @@ def robustness(
     raster = x.dim() == 3
     reference_t = evaluation_timesteps(classifier, conversion_timesteps)[-1]
     runs = {"warmup": robustness_cfg["warmup"], "repeats": robustness_cfg["repeats"], "device": target.device}
+    mark("imports-done")
+    mark("measurement-start")
     for t, sigma in protocol_points(classifier.kind, raster, reference_t, robustness_cfg):
         inputs = noisy(x, sigma, robustness_cfg["seed"])
 
@@ -96,5 +99,6 @@ def robustness(
         add_timing_rows(rs, "latency_batch1", latency(forward, inputs[:1], **runs), **label)
         log.info("robustness T=%s noise=%g: accuracy %.4f", label["timesteps"], sigma,
                  workload["n_correct"] / workload["n_samples"])
+    mark("measurement-end")
     rs.write_csv(metrics)
     return rs

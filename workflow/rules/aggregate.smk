@@ -3,8 +3,8 @@
 
 rule aggregate:
     input:
-        fragments=all_metric_fragments(),
-        provenance_files=all_provenance_files(),
+        fragments=PLAN.metric_fragments(),
+        provenance_files=PLAN.provenance_files(),
     output:
         metrics_csv=results("metrics.csv"),
         provenance_csv=results("provenance.csv"),
@@ -21,6 +21,9 @@ rule aggregate:
         mem_mb=4000,
         runtime=30,
     params:
-        config=config,
+        # The whole config's hash and text go into the cube's attributes and the aggregate's
+        # own provenance row (each job's row holds the hash of the slice it used).
+        config_hash=PLAN.config_hash,
+        config_text=json.dumps(config, sort_keys=True),
     script:
         "../scripts/aggregate.py"

@@ -1,9 +1,9 @@
 rule convert_ann2snn:
     input:
         dataset=results("data/{dataset}.npz"),
-        ann=results("models/{dataset}/seed{seed}/ann.pt"),
+        ann=results(MODEL.replace("{method}", "ann")),
     output:
-        snn=results("models/{dataset}/seed{seed}/ann2snn.pt"),
+        snn=results(MODEL.replace("{method}", "ann2snn")),
     log:
         logs("convert_ann2snn/{dataset}/seed{seed}.log"),
     benchmark:
@@ -15,8 +15,8 @@ rule convert_ann2snn:
         mem_mb=4000,
         runtime=60,
     params:
-        normalisation=config["conversion"]["normalisation"],
-        timesteps=config["conversion"]["timesteps"],
+        normalisation=PLAN.conversion()["normalisation"],
+        timesteps=PLAN.conversion()["timesteps"],
         seed=lambda wc: int(wc.seed),
     script:
         "../scripts/convert_ann2snn.py"

@@ -10,13 +10,13 @@ rule prepare_dataset:
         "../../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc: 16000 if dataset_is_downloaded(wc.dataset) else 2000,
-        runtime=lambda wc: 120 if dataset_is_downloaded(wc.dataset) else 30,
+        mem_mb=lambda wc: PLAN.dataset_mem_mb(wc.dataset),
+        runtime=lambda wc: PLAN.dataset_runtime(wc.dataset),
     params:
         name="{dataset}",
-        options=lambda wc: config["dataset_options"].get(wc.dataset, {}),
-        test_fraction=config["dataset_options"]["test_fraction"],
-        source=config["data"],
+        options=lambda wc: PLAN.dataset_options(wc.dataset),
+        test_fraction=lambda wc: PLAN.dataset_test_fraction(wc.dataset),
+        source=lambda wc: PLAN.dataset_source(wc.dataset),
     script:
         "../scripts/prepare_dataset.py"
 
@@ -26,7 +26,7 @@ rule prepare_dataset:
 # them there on compute nodes without one.
 rule download:
     input:
-        download_manifests(),
+        PLAN.download_manifests(),
 
 
 rule download_dataset:
@@ -42,7 +42,7 @@ rule download_dataset:
         runtime=240,
     params:
         name="{dataset}",
-        options=lambda wc: config["dataset_options"].get(wc.dataset, {}),
-        source=config["data"],
+        options=lambda wc: PLAN.dataset_options(wc.dataset),
+        source=lambda wc: PLAN.dataset_source(wc.dataset),
     script:
         "../scripts/download_dataset.py"

@@ -16,12 +16,11 @@ rule latency_benchmark:
     resources:
         mem_mb=8000,
         runtime=120,
-        gpu=gpus_for,
+        gpu=gpus,
         timing=timing_slot,
     params:
         coords=lambda wc: dict(framework=wc.framework, hardware=wc.hardware),
-        bench_cfg=config["latency_benchmark"],
+        bench_cfg=lambda wc: PLAN.latency_settings(wc.hardware),
         track="latency",
-        provenance_config=config,
     script:
         "../scripts/latency.py"

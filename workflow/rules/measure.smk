@@ -1,28 +1,30 @@
+# One timed job per sweep measures every level of one model on one framework and hardware.
+
+
 rule measure:
     input:
         dataset=results("data/{dataset}.npz"),
-        model=results(PRUNED_MODEL),
-        deployment=results(f"cells/{CELL}/deployment.json"),
+        model=PLAN.cell_files(PRUNED_MODEL),
+        deployment=PLAN.cell_files(f"cells/{CELL}/deployment.json"),
     output:
-        metrics=results(f"cells/{CELL}/metrics.csv"),
-        provenance=results(f"cells/{CELL}/provenance.json"),
+        metrics=PLAN.cell_files(f"cells/{CELL}/metrics.csv"),
+        provenance=PLAN.cell_files(f"cells/{CELL}/provenance.json"),
     log:
-        logs(f"measure/{CELL}.log"),
+        logs(f"measure/{SWEEP}.log"),
     benchmark:
-        benchmarks(f"measure/{CELL}.tsv")
+        benchmarks(f"measure/{SWEEP}.tsv")
     conda:
         "../../envs/torch.yaml"
     threads: config["measure"]["threads"]
     resources:
         mem_mb=4000,
-        runtime=60,
-        gpu=gpus_for,
+        runtime=PLAN.sweep_runtime(20),
+        gpu=gpus,
         timing=timing_slot,
     params:
-        coords=cell_coords,
-        measure_cfg=config["measure"],
-        conversion_timesteps=config["conversion"]["timesteps"],
+        cells=sweep_cells,
+        measure_cfg=PLAN.measure_settings(),
+        conversion_timesteps=lambda wc: PLAN.conversion_timesteps(wc.method),
         track="ml",
-        provenance_config=config,
     script:
         "../scripts/measure.py"

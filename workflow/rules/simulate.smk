@@ -7,8 +7,7 @@
 # `invalid` if the dynamics failed validation. Timed runs record no spikes.
 # Tier 2 (validation_full.enabled, the paper config; target `validate`): long model time,
 # rates, ISI CVs and spike-count correlations, ten seeds.
-# Cells with more than one MPI rank (mpi_ranks) are skipped at run time when NEST has no MPI.
-# Settings and input functions live in common.smk.
+# Runs over more than one MPI rank are skipped at run time where NEST has no MPI.
 
 
 rule simulate_pd14:
@@ -22,54 +21,19 @@ rule simulate_pd14:
         logs(f"{SIM_DIR}/{SIM_RUN}.log"),
     benchmark:
         benchmarks(f"{SIM_DIR}/{SIM_RUN}.tsv")
-    wildcard_constraints:
-        framework="[A-Za-z0-9_.-]+",
-        scale="[A-Za-z0-9_.-]+",
-        threads="[0-9]+",
-        seed="[0-9]+",
     conda:
         "../../envs/nest.yaml"
-    threads: lambda wildcards: int(wildcards.threads)
+    # The run holds ranks x threads cores.
+    threads: lambda wc: int(wc.ranks) * int(wc.threads)
     resources:
-        mem_mb=sim_mem_mb,
-        runtime=sim_timed_runtime,
+        mem_mb=lambda wc: PLAN.sim_mem_mb(wc.framework, wc.scale, wc.ranks),
+        runtime=lambda wc: PLAN.sim_run_runtime(wc.scale, wc.threads),
         timing=1,
     params:
-        simulation=SIM,
-        config=config,
-        ranks=1,
-    script:
-        "../scripts/simulate_pd14.py"
-
-
-rule simulate_pd14_mpi:
-    """A cell over several MPI ranks: skipped at run time when NEST has no MPI."""
-    input:
-        verdict=results(f"{SIM_DIR}/validation/{{scale}}/{{framework}}/verdict.json"),
-    output:
-        metrics=results(f"{SIM_DIR}/{SIM_MPI_RUN}/metrics.csv"),
-        provenance=results(f"{SIM_DIR}/{SIM_MPI_RUN}/provenance.json"),
-    log:
-        logs(f"{SIM_DIR}/{SIM_MPI_RUN}.log"),
-    benchmark:
-        benchmarks(f"{SIM_DIR}/{SIM_MPI_RUN}.tsv")
-    wildcard_constraints:
-        framework="[A-Za-z0-9_.-]+",
-        scale="[A-Za-z0-9_.-]+",
-        ranks="[0-9]+",
-        threads="[0-9]+",
-        seed="[0-9]+",
-    conda:
-        "../../envs/nest.yaml"
-    threads: lambda wildcards: int(wildcards.threads)
-    resources:
-        mem_mb=sim_mem_mb,
-        runtime=sim_timed_runtime,
-        timing=1,
-    params:
-        simulation=SIM,
-        config=config,
-        ranks=lambda wildcards: int(wildcards.ranks),
+        coords=lambda wc: PLAN.sim_run_coords(**dict(wc.items())),
+        network=lambda wc: PLAN.sim_network(wc.framework),
+        tdp_watts_per_core=PLAN.sim_tdp_watts_per_core(),
+        track="simulation",
     script:
         "../scripts/simulate_pd14.py"
 
@@ -77,32 +41,26 @@ rule simulate_pd14_mpi:
 rule pd14_validation_run:
     """One PD14 run with spikes recorded; writes per-population rate (CV, cc) samples."""
     output:
-        stats=results(
-            f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/seed{{seed}}/stats.npz"
-        ),
+        stats=results(f"{SIM_DIR}/{SIM_VALIDATION}/seed{{seed}}/stats.npz"),
     log:
-        logs(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/seed{{seed}}.log"),
+        logs(f"{SIM_DIR}/{SIM_VALIDATION}/seed{{seed}}.log"),
     benchmark:
-        benchmarks(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/seed{{seed}}.tsv")
-    wildcard_constraints:
-        tier="validation|validation_full",
-        framework="[A-Za-z0-9_.-]+",
-        scale="[A-Za-z0-9_.-]+",
-        seed="[0-9]+",
+        benchmarks(f"{SIM_DIR}/{SIM_VALIDATION}/seed{{seed}}.tsv")
     conda:
         "../../envs/nest.yaml"
-    threads: sim_validation_threads
+    threads: lambda wc: PLAN.sim_tier(wc.tier)["threads"]
     # Validation runs record spikes and time nothing: they need no exclusive `timing` slot.
     resources:
-        mem_mb=sim_mem_mb,
-        runtime=sim_validation_runtime,
+        mem_mb=lambda wc: PLAN.sim_mem_mb(wc.framework, wc.scale),
+        runtime=lambda wc: PLAN.sim_validation_runtime(wc.tier, wc.scale),
     params:
-        simulation=SIM,
-        metrics=lambda wildcards: (
-            SIM["validation_full"]["metrics"]
-            if wildcards.tier == "validation_full"
-            else ["rate"]
-        ),
+        framework="{framework}",
+        scale="{scale}",
+        seed=lambda wc: int(wc.seed),
+        threads=lambda wc: PLAN.sim_tier(wc.tier)["threads"],
+        network=lambda wc: PLAN.sim_validation_network(wc.tier, wc.framework),
+        statistics=lambda wc: PLAN.sim_tier(wc.tier)["metrics"],
+        meta=lambda wc: dict(tier=wc.tier),
     script:
         "../scripts/pd14_validation_run.py"
 
@@ -110,21 +68,15 @@ rule pd14_validation_run:
 rule validate_pd14:
     """Judge one framework at one scale against the reference ensemble: ok or invalid."""
     input:
-        unpack(sim_validation_inputs),
+        unpack(lambda wc: PLAN.sim_validation_inputs(wc.tier, wc.scale, wc.framework)),
     output:
-        metrics=results(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/metrics.csv"),
-        verdict=results(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/verdict.json"),
-        provenance=results(
-            f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/provenance.json"
-        ),
+        metrics=results(f"{SIM_DIR}/{SIM_VALIDATION}/metrics.csv"),
+        verdict=results(f"{SIM_DIR}/{SIM_VALIDATION}/verdict.json"),
+        provenance=results(f"{SIM_DIR}/{SIM_VALIDATION}/provenance.json"),
     log:
-        logs(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/validate.log"),
+        logs(f"{SIM_DIR}/{SIM_VALIDATION}/validate.log"),
     benchmark:
-        benchmarks(f"{SIM_DIR}/{{tier}}/{{scale}}/{{framework}}/validate.tsv")
-    wildcard_constraints:
-        tier="validation|validation_full",
-        framework="[A-Za-z0-9_.-]+",
-        scale="[A-Za-z0-9_.-]+",
+        benchmarks(f"{SIM_DIR}/{SIM_VALIDATION}/validate.tsv")
     conda:
         "../../envs/nest.yaml"
     threads: 1
@@ -132,13 +84,11 @@ rule validate_pd14:
         mem_mb=2000,
         runtime=10,
     params:
-        simulation=SIM,
-        config=config,
-        metrics=lambda wildcards: (
-            SIM["validation_full"]["metrics"]
-            if wildcards.tier == "validation_full"
-            else ["rate"]
-        ),
+        coords=lambda wc: PLAN.sim_validation_coords(**dict(wc.items())),
+        judge=PLAN.sim_judge(),
+        statistics=lambda wc: PLAN.sim_tier(wc.tier)["metrics"],
+        reference_dir=PLAN.sim["reference_dir"],
+        track="simulation",
     script:
         "../scripts/pd14_validate.py"
 
@@ -146,8 +96,4 @@ rule validate_pd14:
 rule validate:
     """Tier-2 PD14 validation (paper config): long model time, rates, ISI CVs, correlations."""
     input:
-        [
-            results(f"{SIM_DIR}/validation_full/{scale}/{framework}/metrics.csv")
-            for scale in sim_scales()
-            for framework in SIM["frameworks"]
-        ],
+        PLAN.sim_full_validation_files(),

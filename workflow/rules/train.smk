@@ -2,7 +2,7 @@ rule train_ann:
     input:
         dataset=results("data/{dataset}.npz"),
     output:
-        model=results("models/{dataset}/seed{seed}/ann.pt"),
+        model=results(MODEL.replace("{method}", "ann")),
     log:
         logs("train_ann/{dataset}/seed{seed}.log"),
     benchmark:
@@ -13,10 +13,10 @@ rule train_ann:
     resources:
         mem_mb=4000,
         runtime=120,
-        gpu=1 if config["training"]["device"] == "cuda" else 0,
+        gpu=PLAN.training_device_gpus(),
     params:
-        model_cfg=model_config,
-        training=config["training"],
+        model_cfg=lambda wc: PLAN.model_config(wc.dataset),
+        training=PLAN.training("ann"),
         seed=lambda wc: int(wc.seed),
     script:
         "../scripts/train_ann.py"
@@ -26,7 +26,7 @@ rule train_snn:
     input:
         dataset=results("data/{dataset}.npz"),
     output:
-        model=results("models/{dataset}/seed{seed}/surrogate.pt"),
+        model=results(MODEL.replace("{method}", "surrogate")),
     log:
         logs("train_snn/{dataset}/seed{seed}.log"),
     benchmark:
@@ -37,10 +37,10 @@ rule train_snn:
     resources:
         mem_mb=4000,
         runtime=240,
-        gpu=1 if config["training"]["device"] == "cuda" else 0,
+        gpu=PLAN.training_device_gpus(),
     params:
-        model_cfg=model_config,
-        training=config["training"],
+        model_cfg=lambda wc: PLAN.model_config(wc.dataset),
+        training=PLAN.training("surrogate"),
         seed=lambda wc: int(wc.seed),
     script:
         "../scripts/train_snn.py"

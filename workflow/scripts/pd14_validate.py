@@ -1,25 +1,10 @@
-# Snakemake job script: judge one framework at one scale against the reference ensemble.
+# Snakemake job script: run one stage function with the job's inputs, outputs and params.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))
-from _simlog import prepare  # noqa: E402
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-prepare(snakemake)
-from spikemark.simulation.cells import validate_cell  # noqa: E402
+from spikemark.simulation.cells import validate  # noqa: E402
+from spikemark.pipeline import run_stage  # noqa: E402
 
-w = snakemake.wildcards
-validate_cell(
-    snakemake.params.simulation,
-    w.framework,
-    w.scale,
-    snakemake.input.tests,
-    snakemake.input.references,
-    snakemake.output.metrics,
-    snakemake.output.verdict,
-    snakemake.output.provenance,
-    metrics=snakemake.params.metrics,
-    tier=w.tier,
-    reference_dir=snakemake.params.simulation.get("reference_dir"),
-    config=snakemake.params.config,
-)
+run_stage(snakemake, validate)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 from spikemark.datasets.base import Dataset, load, save, save_failure
 from spikemark.datasets.cifar10 import Cifar10
 from spikemark.datasets.digits import Digits
-from spikemark.datasets.download import ChecksumMismatch, DownloadUnavailable
+from spikemark.datasets.download import ChecksumMismatch, DownloadUnavailable, manifest
 from spikemark.datasets.dvs_gesture import DvsGesture
 from spikemark.datasets.mnist import FashionMnist, Mnist
 from spikemark.datasets.nmnist import Nmnist
@@ -25,6 +26,17 @@ REGISTRY = {
 
 def get(name: str):
     return lookup(REGISTRY, name, "dataset")
+
+
+def option_schemas() -> dict[str, dict]:
+    """``dataset_options.<name>`` of the config schema, for every dataset that has options:
+    each dataset class's ``options_schema`` (a JSON schema with a description and a default
+    for every key)."""
+    return {
+        name: copy.deepcopy(builder.options_schema)
+        for name, builder in REGISTRY.items()
+        if getattr(builder, "options_schema", None)
+    }
 
 
 def needs_download(name: str) -> bool:
@@ -59,13 +71,12 @@ def prepare(
 
 
 def fetch_raw(name: str, *, options: dict, data: dict | None = None) -> dict:
-    """Fetch the raw files of ``name`` into the cache (no parsing); returns a manifest."""
-    from spikemark.datasets.download import manifest
-
-    builder = get(name)
+    """Fetch the raw files of ``name`` into the cache (the library downloads and extracts
+    them; no canonical file is written); returns a manifest of the downloaded files."""
     if not needs_download(name):
         return {}
-    return manifest(builder.fetch(**source_options(name, options, data)))
+    _, files = get(name).fetch(**source_options(name, options, data))
+    return manifest(files)
 
 
 __all__ = [
@@ -78,6 +89,7 @@ __all__ = [
     "get",
     "load",
     "needs_download",
+    "option_schemas",
     "prepare",
     "prepare_stage",
     "save",

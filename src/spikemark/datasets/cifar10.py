@@ -1,37 +1,18 @@
-"""CIFAR-10: 32×32 colour images, 10 classes, from the "python version" archive.
+"""CIFAR-10: 32×32 colour images, 10 classes.
 
-File, URL and MD5 are the ones torchvision 0.29 publishes. The archive holds pickled
-batches (``data`` uint8 [N, 3072] in channel-major order, ``labels``); it is read in place,
-without extracting. The pickles are only read after the archive's MD5 matched. Canonical
+Through ``torchvision.datasets.CIFAR10``: its archive ("python version"), URL, MD5s (of the
+archive and of each batch inside it), download, extraction and batch reading. Canonical
 samples are ``[3, 32, 32]`` float32 in [0, 1] with the official 50 000 / 10 000 split.
 """
 
 from __future__ import annotations
 
-import pickle
-import tarfile
+from pathlib import Path
 
 import numpy as np
 
 from spikemark.datasets.download import RawFile
-from spikemark.datasets.remote import Downloadable
-
-ARCHIVE = "cifar-10-python.tar.gz"
-FOLDER = "cifar-10-batches-py"
-TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
-TEST_BATCHES = ["test_batch"]
-
-
-def _read_batches(archive, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
-    for name in names:
-        member = archive.extractfile(f"{FOLDER}/{name}")
-        if member is None:
-            raise ValueError(f"{ARCHIVE}: {FOLDER}/{name} is missing")
-        entry = pickle.load(member, encoding="latin1")  # noqa: S301 - checksummed published file
-        xs.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(entry["labels"], dtype=np.int64))
-    return np.concatenate(xs), np.concatenate(ys)
+from spikemark.datasets.remote import Downloadable, library_subclass, options_schema
 
 
 class Cifar10(Downloadable):
@@ -39,13 +20,35 @@ class Cifar10(Downloadable):
     version = "cifar10-python-v1"
     kind = "static"
     class_names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    files = [RawFile(ARCHIVE, "https://www.cs.toronto.edu/~kriz/" + ARCHIVE, "c58f30108f718f92721af3b95e74349a")]
+    options_schema = options_schema(
+        "CIFAR-10 (torchvision.datasets.CIFAR10, python version; official split), samples [3, 32, 32] in [0, 1]."
+    )
 
-    def parse(self, paths, select_train, select_test, **_):
-        out = []
-        with tarfile.open(paths[ARCHIVE], "r:gz") as archive:
-            for names, select in ((TRAIN_BATCHES, select_train), (TEST_BATCHES, select_test)):
-                x, y = _read_batches(archive, names)
-                idx = select(len(y))
-                out += [x[idx].astype(np.float32) / 255.0, y[idx]]
-        return tuple(out)
+    def library(self, base_url, checksums):
+        from torchvision.datasets import CIFAR10
+
+        def batches(listed):
+            return [[name, checksums.get(name, md5)] for name, md5 in listed]
+
+        attributes = {
+            "tgz_md5": checksums.get(CIFAR10.filename, CIFAR10.tgz_md5),
+            "train_list": batches(CIFAR10.train_list),
+            "test_list": batches(CIFAR10.test_list),
+            "meta": CIFAR10.meta | {"md5": checksums.get(CIFAR10.meta["filename"], CIFAR10.meta["md5"])},
+        }
+        if base_url:
+            attributes["url"] = base_url + CIFAR10.filename
+        return library_subclass(CIFAR10, **attributes)
+
+    def raw_files(self, library, root: Path):
+        archive = RawFile(library.filename, library.url, library.tgz_md5, root / library.filename, (root / library.base_folder,))
+        return {True: [archive], False: [archive]}
+
+    def open_split(self, library, root: Path, train: bool):
+        return library(str(root), train=train, download=True)
+
+    def arrays(self, split, select, **_):
+        idx = select(len(split))
+        # torchvision holds images as [N, H, W, C]; canonical samples are channel-first
+        x = split.data[idx].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        return x, np.asarray(split.targets)[idx]

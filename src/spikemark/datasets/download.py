@@ -1,36 +1,40 @@
-"""Fetching raw dataset files into a cache, with checksums and a configurable mirror.
+"""The cache around torchvision's and tonic's downloads: where files live, what a failure means.
 
-Each downloadable dataset lists its raw files (:class:`RawFile`: file name, the publisher's
-URL, the published MD5 or SHA-256). :func:`fetch` makes every file exist, verified, in
-``<cache_dir>/<dataset>/``:
+The libraries download, verify the published MD5 and extract (``torchvision.datasets``,
+``tonic.datasets``); this module keeps what is ours around them:
 
-- a file already in the cache is verified and used (no network needed: compute nodes of a
-  cluster find what ``snakemake download`` put there on the login node);
-- otherwise it is downloaded from, in this order of preference, the dataset's ``url``
-  option (``<url>/<file name>``), the global mirror (``<mirror>/<dataset>/<file name>``),
-  or the publisher's URL; written to a ``.part`` file, verified, then renamed, so a killed
-  download never leaves a file that looks complete.
-
-A download that cannot reach its server raises :class:`DownloadUnavailable` (the cell is
-then *skipped*: it can run where there is a network); a file whose checksum differs from
-the published one raises :class:`ChecksumMismatch` (the cell *fails*: the data are wrong).
+- the cache folder, ``<cache_dir>/<dataset>/``, inside which each library keeps its own
+  layout (e.g. ``MNIST/raw/`` for torchvision, ``SHD/`` for tonic). Compute nodes of a
+  cluster find there what ``snakemake download`` fetched on the login node;
+- a cached archive is verified before the library sees it (the libraries trust files that
+  merely exist): one whose MD5 differs is removed with what was extracted from it, so the
+  library downloads it again;
+- a download that cannot reach its server raises :class:`DownloadUnavailable` (the cell is
+  then *skipped*: it can run where there is a network) and leaves no partial file; a file
+  whose checksum differs from the published one raises :class:`ChecksumMismatch` (the cell
+  *fails*: the data are wrong) and is kept as ``<file>.corrupt`` for inspection.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import shutil
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 log = logging.getLogger(__name__)
 
 #: Where raw files are kept when the config does not say.
 DEFAULT_CACHE_DIR = "~/.cache/spikemark"
+#: Seconds a connection may stall before the download counts as unavailable (the libraries
+#: set none, and a black-holed mirror would otherwise hang the job for minutes).
+DEFAULT_TIMEOUT_S = 60.0
 CHUNK = 1 << 20
 
 
@@ -44,19 +48,29 @@ class ChecksumMismatch(ValueError):
 
 @dataclass(frozen=True)
 class RawFile:
-    """One raw file as published: its name in the cache, its URL and its checksum."""
+    """One file a library downloads: its name, URL and published MD5, where it lands in the
+    cache (``path``), and what the library extracts from it (``extracted``)."""
 
     filename: str
     url: str
-    checksum: str  # hex digest; 32 characters: MD5, 64: SHA-256
-
-    def with_checksum(self, checksum: str | None) -> "RawFile":
-        return self if not checksum else RawFile(self.filename, self.url, checksum)
+    checksum: str
+    path: Path | None = None
+    extracted: tuple[Path, ...] = field(default=())
 
 
 def cache_root(cache_dir: str | os.PathLike | None) -> Path:
     """The cache folder with ``~`` and environment variables expanded."""
     return Path(os.path.expandvars(os.path.expanduser(str(cache_dir or DEFAULT_CACHE_DIR))))
+
+
+def source_base(dataset: str, *, url: str | None = None, mirror: str | None = None) -> str | None:
+    """Base URL of a dataset's files: its ``url`` option, else ``<mirror>/<dataset>/``, else
+    None (the publisher's URLs the library knows)."""
+    if url:
+        return f"{url.rstrip('/')}/"
+    if mirror:
+        return f"{mirror.rstrip('/')}/{dataset}/"
+    return None
 
 
 def digest(path: str | os.PathLike, algorithm: str) -> str:
@@ -67,98 +81,83 @@ def digest(path: str | os.PathLike, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def algorithm_of(checksum: str) -> str:
-    lengths = {32: "md5", 64: "sha256"}
-    try:
-        return lengths[len(checksum)]
-    except KeyError:
-        raise ValueError(f"checksum {checksum!r} is neither an MD5 (32 hex) nor a SHA-256 (64 hex)") from None
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
-def verify(path: Path, raw: RawFile) -> None:
-    """Raise :class:`ChecksumMismatch` unless ``path`` has ``raw``'s published checksum."""
-    algorithm = algorithm_of(raw.checksum)
-    actual = digest(path, algorithm)
-    if actual.lower() != raw.checksum.lower():
-        raise ChecksumMismatch(
-            f"{raw.filename}: {algorithm} checksum {actual} does not match the published "
-            f"{raw.checksum}; the file is corrupt or not the published version"
-        )
-
-
-def source_url(raw: RawFile, dataset: str, *, url: str | None = None, mirror: str | None = None) -> str:
-    """Where to download ``raw`` from: dataset ``url`` option, global mirror, or publisher."""
-    if url:
-        return f"{url.rstrip('/')}/{raw.filename}"
-    if mirror:
-        return f"{mirror.rstrip('/')}/{dataset}/{raw.filename}"
-    return raw.url
-
-
-def _download(address: str, target: Path, timeout: float) -> None:
-    part = target.with_name(target.name + ".part")
-    request = urllib.request.Request(address, headers={"User-Agent": "spikemark"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as fh:
-            shutil.copyfileobj(response, fh, CHUNK)
-    except (urllib.error.URLError, OSError) as exc:
-        part.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
-        raise DownloadUnavailable(
-            f"cannot download {address}: {reason}. Run `snakemake download` where there is a "
-            "network (e.g. a login node) so the file lands in the cache (data.cache_dir), or set "
-            "data.mirror / dataset_options.<name>.url to a reachable mirror"
-        ) from exc
-    part.replace(target)
-
-
-def fetch(
-    dataset: str,
-    files: list[RawFile],
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    mirror: str | None = None,
-    url: str | None = None,
-    checksums: dict[str, str] | None = None,
-    timeout: float = 60.0,
-) -> dict[str, Path]:
-    """Make every raw file of ``dataset`` present and verified in the cache; file name → path.
-
-    ``checksums`` overrides published checksums by file name (a mirror that repackages the
-    data, or a test's stand-in files).
-    """
-    folder = cache_root(cache_dir) / dataset
-    folder.mkdir(parents=True, exist_ok=True)
-    checksums = checksums or {}
-    paths: dict[str, Path] = {}
+def discard_corrupt(files: list[RawFile]) -> None:
+    """Remove every cached archive whose MD5 differs, and what was extracted from it."""
     for raw in files:
-        raw = raw.with_checksum(checksums.get(raw.filename))
-        target = folder / raw.filename
-        if target.exists():
-            try:
-                verify(target, raw)
-                paths[raw.filename] = target
-                log.info("%s: %s found in the cache (%s)", dataset, raw.filename, folder)
-                continue
-            except ChecksumMismatch as exc:
-                log.warning("%s; downloading it again", exc)
-                target.unlink()
-        address = source_url(raw, dataset, url=url, mirror=mirror)
-        log.info("%s: downloading %s", dataset, address)
-        _download(address, target, timeout)
-        try:
-            verify(target, raw)
-        except ChecksumMismatch:
-            bad = target.with_name(target.name + ".corrupt")
-            target.replace(bad)
-            raise
-        paths[raw.filename] = target
-    return paths
+        if raw.path.is_file() and digest(raw.path, "md5") != raw.checksum:
+            log.warning("%s in the cache does not match its published MD5; downloading it again", raw.filename)
+            for stale in (raw.path, *raw.extracted):
+                _remove(stale)
 
 
-def manifest(paths: dict[str, Path]) -> dict[str, dict[str, object]]:
-    """A record of fetched files (path, size, SHA-256) for the download target's output."""
+@contextmanager
+def connection_timeout(seconds: float) -> Iterator[None]:
+    """Let a stalled connection fail after ``seconds`` (the libraries' urlopen calls set none)."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, http.client.HTTPException)) and not isinstance(exc, FileNotFoundError)
+
+
+def _reason(exc: BaseException) -> str:
+    # torchvision's MNIST folds each mirror's error into one multi-line message; the last
+    # line is the server's answer.
+    text = str(getattr(exc, "reason", None) or exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
+
+
+def unavailable(dataset: str, raw: RawFile, exc: BaseException) -> DownloadUnavailable:
+    return DownloadUnavailable(
+        f"cannot download {raw.url}: {_reason(exc)}. Run `snakemake download` where there is a "
+        "network (e.g. a login node) so the file lands in the cache (data.cache_dir), or set "
+        f"data.mirror / dataset_options.{dataset}.url to a reachable mirror"
+    )
+
+
+def classify_failure(dataset: str, files: list[RawFile], exc: BaseException) -> Exception | None:
+    """What a library's failure to open a split means, judged by its files in the cache.
+
+    The first file (in the library's order) that is missing, or present with the wrong MD5,
+    is the one whose download failed: missing, or cut off by a network error, means
+    unavailable (a partial file is removed); present and complete but different means a
+    checksum mismatch (the file is kept as ``.corrupt``). If every file is in place, the
+    failure is the library's own (None: the caller re-raises it).
+    """
+    for raw in files:
+        if not raw.path.is_file():
+            return unavailable(dataset, raw, exc)
+        actual = digest(raw.path, "md5")
+        if actual == raw.checksum:
+            continue
+        if _is_network_error(exc):
+            raw.path.unlink()
+            return unavailable(dataset, raw, exc)
+        bad = raw.path.with_name(raw.path.name + ".corrupt")
+        raw.path.replace(bad)
+        return ChecksumMismatch(
+            f"{raw.filename}: md5 checksum {actual} does not match the published {raw.checksum}; "
+            f"the file is corrupt or not the published version (kept as {bad.name})"
+        )
+    return None
+
+
+def manifest(files: list[RawFile]) -> dict[str, dict[str, object]]:
+    """A record of the fetched files (path, size, SHA-256) for the download target's output."""
     return {
-        name: {"path": str(path), "bytes": path.stat().st_size, "sha256": digest(path, "sha256")}
-        for name, path in sorted(paths.items())
+        raw.filename: {"path": str(raw.path), "bytes": raw.path.stat().st_size, "sha256": digest(raw.path, "sha256")}
+        for raw in sorted(files, key=lambda r: r.filename)
+        if raw.path.is_file()
     }

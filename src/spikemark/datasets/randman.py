@@ -38,6 +38,40 @@ class Randman:
     name = "randman"
     version = "randman-v1"
     needs_download = False
+    options_schema = {
+        "description": "Random-manifold spike trains (Zenke & Vogels 2021) whose classes differ in spike timing.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "n_classes": {"description": "Number of classes.", "type": "integer", "minimum": 2, "default": 5},
+            "n_inputs": {"description": "Input channels (neurons).", "type": "integer", "minimum": 1, "default": 40},
+            "n_steps": {
+                "description": "Time bins per sample (the SNN's native T).",
+                "type": "integer",
+                "minimum": 1,
+                "default": 50,
+            },
+            "samples_per_class": {"description": "Samples per class.", "type": "integer", "minimum": 2, "default": 200},
+            "dim_manifold": {
+                "description": "Intrinsic dimension of each class manifold.",
+                "type": "integer",
+                "minimum": 1,
+                "default": 1,
+            },
+            "alpha": {
+                "description": "Smoothness of the random manifolds.",
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "default": 2.0,
+            },
+            "seed": {
+                "description": "Generator seed (the dataset is part of the benchmark definition).",
+                "type": "integer",
+                "default": 42,
+            },
+        },
+        "default": {},
+    }
 
     def build(
         self,

@@ -18,20 +18,21 @@ with Norse's own node importer: a node type it cannot map makes the cell ``skipp
 the node named (surrogate CNNs today: ``nir.AvgPool2d``). Converted CNNs are skipped like
 every converted SNN. Were pooling importable, the imported ``Flatten`` would be moved past
 the batch dimension as for snnTorch (:func:`spikemark.frameworks.stepped.batch_flatten`).
+
+Latency workload: ``LIFBoxCell`` stepped in a Python loop. Neurons for the probes:
+``SNNCell``, whose membrane is the ``v`` of the state it takes and returns.
 """
 
 from __future__ import annotations
 
-from spikemark.frameworks.stepped import (
-    NIR_DT,
-    SteppedClassifier,
-    batch_flatten,
-    export_nir,
-    load_source,
-    quiet,
-    skip_unless_importable,
-)
-from spikemark.models import Classifier
+from typing import TYPE_CHECKING, Any
+
+from spikemark.frameworks.base import Framework, NeuronType
+
+if TYPE_CHECKING:
+    from spikemark.frameworks.torch_workload import TorchLayer
+    from spikemark.frameworks.workload import LayerSpec, Workload
+    from spikemark.models import Classifier
 
 SOFT_RESET_REASON = (
     "norse cannot run converted (soft-reset IF) SNNs: NIR carries no soft reset and Norse 1.1 "
@@ -43,6 +44,8 @@ def can_import(node) -> bool:
     """Whether Norse's node importer maps ``node`` to a module (it returns None otherwise)."""
     from norse.torch.utils.import_nir import _import_norse_module
 
+    from spikemark.frameworks.stepped import NIR_DT, quiet
+
     with quiet():
         return _import_norse_module(node, ignore_warnings=True, dt=NIR_DT) is not None
 
@@ -51,22 +54,64 @@ def import_nir(graph):
     """``norse.torch.from_nir`` of a graph whose every node Norse can import, else a skip."""
     import norse.torch as norse
 
+    from spikemark.frameworks.stepped import NIR_DT, batch_flatten, quiet, skip_unless_importable
+
     skip_unless_importable(graph, "norse", can_import)
     with quiet():
         module = norse.from_nir(graph, dt=NIR_DT)
     return batch_flatten(module, graph)
 
 
-class Norse:
+class NorseNeuron(NeuronType):
+    """Norse's ``SNNCell``: ``cell(input, state) -> (spikes, state)``; the membrane is the
+    state's ``v``, passed in and returned rather than kept on the layer."""
+
+    def spikes(self, layer: Any, output: Any) -> Any:
+        return output[0]
+
+    def membrane_before(self, layer: Any, args: tuple) -> Any:
+        state = args[1] if len(args) > 1 else None
+        return None if state is None else state.v
+
+    def membrane_after(self, layer: Any, output: Any) -> Any:
+        return output[1].v
+
+
+NEURONS = NorseNeuron("norse.torch.module.snn", "SNNCell")
+
+
+def latency_layer(spec: LayerSpec) -> TorchLayer:
+    """``LIFBoxCell`` (the same current-free LIF) stepped in a Python loop."""
+    import norse.torch as norse
+    import torch
+    from torch import nn
+
+    from spikemark.frameworks.torch_workload import TorchLayer, stepped
+
+    dt = 1e-3
+    linear = nn.Linear(spec.size, spec.size)
+    lif = norse.LIFBoxCell(norse.LIFBoxParameters(tau_mem_inv=torch.tensor(1.0 / (spec.tau * dt))), dt=dt)
+    return TorchLayer(linear, stepped(linear, lif, lambda: None), lif)
+
+
+class Norse(Framework):
     name = "norse"
+    description = (
+        "Norse 1.1 through NIR: surrogate-trained MLPs (converted soft-reset SNNs and "
+        "surrogate CNNs are skipped, naming why)."
+    )
     kinds = ("spiking_snn",)
+    packages = ("norse", "nir", "nirtorch")
+    neurons = (NEURONS,)
 
     def unsupported_reason(self, kind: str) -> str | None:
         if kind == "rate_snn":
             return SOFT_RESET_REASON
-        return None if kind in self.kinds else f"norse deploys SNNs, not {kind}"
+        return super().unsupported_reason(kind)
 
     def load(self, checkpoint: str, device: str) -> Classifier:
+        from spikemark.frameworks.stepped import SteppedClassifier, export_nir, load_source
+
         source = load_source(checkpoint)
         reason = self.unsupported_reason(source.kind)
         if reason:
@@ -85,3 +130,8 @@ class Norse:
 
         meta = {**source.meta, "deployed_with": "norse", "exchange": "nir"}
         return SteppedClassifier(source.kind, module, meta, step=step, reset=reset)
+
+    def latency_workload(self, spec: LayerSpec) -> Workload:
+        from spikemark.frameworks.torch_workload import torch_workload
+
+        return torch_workload(spec, latency_layer)

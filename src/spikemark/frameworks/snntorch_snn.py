@@ -32,18 +32,39 @@ What still differs: snnTorch fires on ``U > θ`` where SpikingJelly fires on ``U
 rounds ``(U + x) − θ`` where SpikingJelly rounds ``(U − θ) + x``. Both only matter on
 exact ties, so agreement is ~1 but not guaranteed bit-exact for converted SNNs (deploy
 records it).
+
+Latency workload: ``snn.Leaky`` stepped in a Python loop. Neurons for the probes:
+``SpikingNeuron`` (membrane ``mem``, which NeuroBench reads too).
 """
 
 from __future__ import annotations
 
 import re
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from spikemark.errors import StageFailed
-from spikemark.frameworks.stepped import SteppedClassifier, batch_flatten, export_nir, load_source, quiet
-from spikemark.models import Classifier
+from spikemark.frameworks.base import Framework, NeuronType
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from spikemark.frameworks.torch_workload import TorchLayer
+    from spikemark.frameworks.workload import LayerSpec, Workload
+    from spikemark.models import Classifier
+
+
+class SnnTorchNeuron(NeuronType):
+    """snnTorch's ``SpikingNeuron``: membrane ``mem`` (which NeuroBench reads); a layer returns
+    its spikes alone only with ``init_hidden`` and without ``output``, else (spikes, …)."""
+
+    def spikes(self, layer: Any, output: Any) -> Any:
+        if layer.init_hidden and not layer.output and not isinstance(output, tuple):
+            return output
+        return output[0]
+
+
+NEURONS = SnnTorchNeuron("snntorch", "SpikingNeuron", membrane="mem", neurobench_reads_membrane=True)
 
 
 def _reset(module: nn.Module):
@@ -53,6 +74,8 @@ def _reset(module: nn.Module):
 
 
 def _conv2d(m: nn.Conv2d) -> nn.Conv2d:
+    from torch import nn
+
     copy = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
                      dilation=m.dilation, groups=m.groups, bias=m.bias is not None,
                      padding_mode=m.padding_mode)
@@ -61,6 +84,8 @@ def _conv2d(m: nn.Conv2d) -> nn.Conv2d:
 
 
 def _avgpool2d(m: nn.AvgPool2d) -> nn.AvgPool2d:
+    from torch import nn
+
     return nn.AvgPool2d(m.kernel_size, stride=m.stride, padding=m.padding, ceil_mode=m.ceil_mode,
                         count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
 
@@ -76,6 +101,7 @@ def rate_snn_to_snntorch(source: Classifier) -> nn.Sequential:
     and hyper-parameters (SpikingJelly's single-step layers are the torch layers)."""
     import snntorch as snn
     from spikingjelly.activation_based import neuron
+    from torch import nn
 
     layers: list[nn.Module] = []
     for m in source.module:
@@ -112,6 +138,8 @@ def import_nir(graph) -> nn.Module:
     node type snnTorch has no mapping for is a skip naming it."""
     from snntorch.import_nir import import_from_nir
 
+    from spikemark.frameworks.stepped import batch_flatten, quiet
+
     try:
         with quiet():
             module = import_from_nir(graph)
@@ -125,14 +153,33 @@ def import_nir(graph) -> nn.Module:
     return batch_flatten(module, graph)
 
 
-class SnnTorch:
-    name = "snntorch"
-    kinds = ("rate_snn", "spiking_snn")
+def latency_layer(spec: LayerSpec) -> TorchLayer:
+    """``snn.Leaky(beta = 1 − 1/τ, threshold τ)`` stepped in a Python loop."""
+    import snntorch as snn
+    from torch import nn
 
-    def unsupported_reason(self, kind: str) -> str | None:
-        return None if kind in self.kinds else f"snntorch deploys SNNs, not {kind}"
+    from spikemark.frameworks.torch_workload import TorchLayer, stepped
+
+    linear = nn.Linear(spec.size, spec.size)
+    # v' = β·v + x with β = 1 − 1/τ and threshold τ is SpikingJelly's v' = v + (x − v)/τ
+    # with threshold 1, scaled by τ (as snnTorch's own NIR import does).
+    lif = snn.Leaky(beta=1.0 - 1.0 / spec.tau, threshold=spec.tau, reset_mechanism="zero", reset_delay=False)
+    return TorchLayer(linear, stepped(linear, lif, lif.init_leaky), lif)
+
+
+class SnnTorch(Framework):
+    name = "snntorch"
+    description = (
+        "snnTorch 1.0: surrogate-trained SNNs through NIR, converted ones mapped directly to "
+        "Leaky(beta=1, subtract, reset_delay); MLPs and CNNs."
+    )
+    kinds = ("rate_snn", "spiking_snn")
+    packages = ("snntorch", "nir", "nirtorch")
+    neurons = (NEURONS,)
 
     def load(self, checkpoint: str, device: str) -> Classifier:
+        from spikemark.frameworks.stepped import SteppedClassifier, export_nir, load_source
+
         source = load_source(checkpoint)
         if source.kind == "rate_snn":
             module = rate_snn_to_snntorch(source).to(device).eval()
@@ -146,3 +193,8 @@ class SnnTorch:
 
         meta = {**source.meta, "deployed_with": "snntorch", "exchange": "nir" if source.kind == "spiking_snn" else "direct"}
         return SteppedClassifier(source.kind, module, meta, step=step, reset=_reset(module))
+
+    def latency_workload(self, spec: LayerSpec) -> Workload:
+        from spikemark.frameworks.torch_workload import torch_workload
+
+        return torch_workload(spec, latency_layer)

@@ -12,16 +12,23 @@ time every backend.
 - ``spikingjelly-cuda``, ``spikingjelly-triton``: the fused CUDA / Triton kernels. Off
   CUDA, or where the kernels are not available (no Triton, no prebuilt extension for the
   GPU), the cell is skipped with the reason.
+
+Latency workload: ``layer.Linear`` + ``neuron.LIFNode`` in multi-step mode, on the
+framework's backend. Neurons for the probes: ``BaseNode`` (membrane ``v``; multi-step
+nodes keep per-step potentials in ``v_seq``).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
-import torch
+from spikemark.frameworks.base import Framework, NeuronType
 
-from spikemark.errors import StageFailed
-from spikemark.models import Classifier, load_checkpoint
+if TYPE_CHECKING:
+    from spikemark.frameworks.torch_workload import TorchLayer
+    from spikemark.frameworks.workload import LayerSpec, Workload
+    from spikemark.models import Classifier
 
 BACKENDS = ("torch", "cuda", "triton")
 #: SpikingJelly kernel packages whose implementation a backend selects.
@@ -44,11 +51,13 @@ def select_backend(backend: str) -> None:
             selection._compiled_selections.clear()
 
 
-def backend_unavailable(backend: str, device: str | torch.device) -> str | None:
+def backend_unavailable(backend: str, device: str) -> str | None:
     """Why ``backend`` cannot run on ``device`` (None if it can)."""
-    device = torch.device(device)
     if backend == "torch":
         return None
+    import torch
+
+    device = torch.device(device)
     if device.type != "cuda":
         return f"spikingjelly {backend} backend needs a CUDA device (on {device.type} only the torch reference runs)"
     from spikingjelly.activation_based.functional import neuron_implementation
@@ -65,23 +74,72 @@ def backend_unavailable(backend: str, device: str | torch.device) -> str | None:
     return None
 
 
-class SpikingJelly:
+class SpikingJellyNeuron(NeuronType):
+    """SpikingJelly's ``BaseNode``: membrane ``v``; a multi-step node runs every step in one
+    call and keeps the per-step potentials in ``v_seq`` once ``store_v_seq`` is set."""
+
+    def step_sequence(self, layer: Any) -> tuple[str, str] | None:
+        return ("store_v_seq", "v_seq") if getattr(layer, "step_mode", "s") == "m" else None
+
+
+NEURONS = SpikingJellyNeuron("spikingjelly.activation_based.neuron", "BaseNode", membrane="v")
+
+
+def latency_layer(spec: LayerSpec) -> TorchLayer:
+    """``layer.Linear`` + ``neuron.LIFNode`` (ATan surrogate, detached reset) in multi-step mode."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+    from torch import nn
+
+    from spikemark.frameworks.torch_workload import TorchLayer
+
+    linear = layer.Linear(spec.size, spec.size, step_mode="m")
+    lif = neuron.LIFNode(tau=spec.tau, surrogate_function=surrogate.ATan(), detach_reset=True, step_mode="m")
+    net = nn.Sequential(linear, lif)
+
+    def run(x_seq):
+        functional.reset_net(net)
+        return net(x_seq)
+
+    return TorchLayer(linear, run, lif)
+
+
+class SpikingJelly(Framework):
     kinds = ("rate_snn", "spiking_snn")
+    packages = ("spikingjelly",)
+    neurons = (NEURONS,)
+    DESCRIPTIONS = {
+        "torch": "SpikingJelly 2.0, torch backend: the reference runtime (our SNNs are built from its layers).",
+        "cuda": "SpikingJelly 2.0's fused CUDA neuron kernels (skipped off CUDA).",
+        "triton": "SpikingJelly 2.0's Triton neuron kernels (skipped off CUDA or without Triton).",
+    }
 
     def __init__(self, backend: str = "torch"):
         if backend not in BACKENDS:
             raise ValueError(f"unknown SpikingJelly backend {backend!r}")
         self.backend = backend
         self.name = "spikingjelly" if backend == "torch" else f"spikingjelly-{backend}"
+        self.description = self.DESCRIPTIONS[backend]
+        if backend == "triton":
+            self.packages = ("spikingjelly", "triton")
 
-    def unsupported_reason(self, kind: str) -> str | None:
-        return None if kind in self.kinds else f"spikingjelly deploys SNNs, not {kind}"
+    def unavailable_reason(self, device: str) -> str | None:
+        return backend_unavailable(self.backend, device)
 
     def load(self, checkpoint: str, device: str) -> Classifier:
-        reason = backend_unavailable(self.backend, device)
+        from spikemark.errors import StageFailed
+        from spikemark.models import load_checkpoint
+
+        reason = self.unavailable_reason(device)
         if reason:
             raise StageFailed("skipped", reason)
         select_backend(self.backend)
         classifier = load_checkpoint(checkpoint, device)
         classifier.meta = {**classifier.meta, "backend": self.backend}
         return classifier
+
+    def latency_workload(self, spec: LayerSpec) -> Workload:
+        from spikemark.frameworks.torch_workload import torch_workload
+
+        select_backend(self.backend)
+        # The backend choice is process-wide: back to the reference once the workload is done.
+        return torch_workload(spec, latency_layer, self.backend, on_close=lambda: select_backend("torch"))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from spikemark.models import Classifier, load_checkpoint
+from typing import TYPE_CHECKING
+
+from spikemark.frameworks.base import Framework
+
+if TYPE_CHECKING:
+    from spikemark.models import Classifier
 
 
-class Torch:
+class Torch(Framework):
     name = "torch"
+    description = "Plain PyTorch: the runtime of the ReLU ANN (method ann; implied, never configured)."
     kinds = ("ann",)
-
-    def unsupported_reason(self, kind: str) -> str | None:
-        return None if kind in self.kinds else f"torch runs ANNs only, not {kind}"
+    packages = ("torch",)
 
     def load(self, checkpoint: str, device: str) -> Classifier:
+        from spikemark.models import load_checkpoint
+
         return load_checkpoint(checkpoint, device)

@@ -96,11 +96,16 @@ def measure_deployed(rs: ResultSet, dataset: str, model: str, *, coords: dict, m
     from spikemark.measure.neuro import static_metrics
     from spikemark.train import to_tensors
 
+    from spikemark.pipeline import mark
+
     target = hardware.get(coords["hardware"])
     classifier = frameworks.get(coords["framework"]).load(model, target.device)
     x, y = to_tensors(datasets.load(dataset), "test", target.device)
+    mark("imports-done")
+    mark("measurement-start")
     static = static_metrics(classifier.module)
     for t in evaluation_timesteps(classifier, conversion_timesteps):
         measure_timestep(rs, classifier, x, y, t, measure_cfg, target.device, static)
         static = {}  # static metrics do not depend on T: one row each
         log.info("measured T=%s", t)
+    mark("measurement-end")

@@ -31,7 +31,8 @@ from spikemark.measure.probes import (
     SynapticOperations,
     activation_types,
     find_layers,
-    spikingjelly_node_type,
+    neuron_type_of,
+    neuron_types,
 )
 from spikemark.results import ResultSet
 from spikemark.stats import wilson
@@ -151,7 +152,7 @@ def workload_metrics(
     module.eval()
     try:
         with folding, torch.no_grad():
-            values = _run(module, forward, batches, count_spikingjelly_membranes=convention == "folded")
+            values = _run(module, forward, batches, beyond_neurobench=convention == "folded")
     finally:
         for m, mode in training.items():
             m.training = mode
@@ -164,12 +165,12 @@ def _run(
     forward: Forward,
     batches: Iterable[tuple[Tensor, Tensor]],
     *,
-    count_spikingjelly_membranes: bool,
+    beyond_neurobench: bool,
 ) -> dict[str, Any]:
     activations = find_layers(module, activation_types())
     synops = SynapticOperations(module)
     sparsity = ActivationSparsity(activations)
-    membranes = MembraneUpdates(activations, spikingjelly=count_spikingjelly_membranes)
+    membranes = MembraneUpdates(activations, beyond_neurobench=beyond_neurobench)
     accuracy = ClassificationAccuracy()
     try:
         for x, y in batches:
@@ -185,9 +186,11 @@ def _run(
     return {**accuracy.result(), **sparsity.result(), **synops.result(), **membranes.result()}
 
 
-def has_spikingjelly_neurons(module: nn.Module) -> bool:
-    node = spikingjelly_node_type()
-    return node is not None and any(isinstance(m, node) for m in module.modules())
+def has_neurons_neurobench_cannot_read(module: nn.Module) -> bool:
+    """Whether ``module`` has neurons whose membrane potentials NeuroBench does not read."""
+    types = neuron_types()
+    kinds = (neuron_type_of(m, types) for m in module.modules())
+    return any(kind is not None and not kind.neurobench_reads_membrane for kind in kinds)
 
 
 # --- rows -----------------------------------------------------------------------------
@@ -204,8 +207,9 @@ def add_metric_rows(
 
     Accuracy is a fraction with its Wilson interval over the test samples (source
     ``measured``: no convention involved). Under the ``neurobench`` convention, a model
-    with SpikingJelly neurons gets ``membrane_updates`` as unavailable (NeuroBench reports
-    0 there because it cannot read their potentials) rather than a misleading zero.
+    with neurons whose potentials NeuroBench cannot read (SpikingJelly's, Norse's) gets
+    ``membrane_updates`` as unavailable (NeuroBench reports 0 there) rather than a
+    misleading zero.
     """
     convention = workload["convention"]
     source = SOURCES[convention]
@@ -216,7 +220,7 @@ def add_metric_rows(
     )
     for name in ("activation_sparsity", "effective_macs", "effective_acs", "dense_synops"):
         results.add(name, workload[name], UNITS[name], source=source, **coords)
-    if convention == "neurobench" and has_spikingjelly_neurons(module):
+    if convention == "neurobench" and has_neurons_neurobench_cannot_read(module):
         results.add_unavailable(
             "membrane_updates",
             UNITS["membrane_updates"],

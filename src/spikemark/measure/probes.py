@@ -10,11 +10,13 @@ every call, which is where NeuroBench spends its time.
 
 from __future__ import annotations
 
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from spikemark.frameworks.base import NeuronType
 
 #: Connection layers NeuroBench counts (``neurobench/blocks/layer.py``).
 STATELESS_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -25,26 +27,38 @@ DEFAULT_ACTIVATIONS: tuple[type, ...] = (nn.ReLU, nn.Sigmoid)
 
 
 def spikingjelly_node_type() -> type | None:
-    """SpikingJelly's neuron base class, if SpikingJelly is loaded (a model using it is)."""
-    if "spikingjelly.activation_based.neuron" not in sys.modules:
-        return None
-    return sys.modules["spikingjelly.activation_based.neuron"].BaseNode
+    """SpikingJelly's neuron base class, if SpikingJelly is loaded (a model using it is).
+
+    The voltage-scaler folding (:mod:`spikemark.measure.fold`) needs SpikingJelly's own
+    class; every other question about neurons goes to the framework registry."""
+    from spikemark.frameworks.spikingjelly_snn import NEURONS
+
+    return NEURONS.loaded()
 
 
-def snntorch_neuron_type() -> type | None:
-    """snnTorch's neuron base class, if snnTorch is loaded (importing it costs seconds)."""
-    module = sys.modules.get("snntorch")
-    return getattr(module, "SpikingNeuron", None) if module is not None else None
+def neuron_types() -> list[tuple[NeuronType, type]]:
+    """(neuron type, class) of the registered frameworks whose libraries are loaded."""
+    from spikemark.frameworks import neuron_types as registered
+
+    return registered()
+
+
+def neuron_type_of(layer: nn.Module, types: list[tuple[NeuronType, type]] | None = None) -> NeuronType | None:
+    """The registered neuron type ``layer`` is an instance of, or None."""
+    for kind, cls in neuron_types() if types is None else types:
+        if isinstance(layer, cls):
+            return kind
+    return None
 
 
 def activation_types() -> tuple[type, ...]:
     """ReLU and Sigmoid, plus the spiking neuron classes of the loaded SNN libraries.
 
     In NeuroBench this is ``TorchModel`` with ``add_activation_module(BaseNode)`` for
-    SpikingJelly and ``SNNTorchModel`` (which adds ``snntorch.SpikingNeuron``).
+    SpikingJelly and ``SNNTorchModel`` (which adds ``snntorch.SpikingNeuron``); every
+    registered framework's neuron types are added the same way.
     """
-    extra = tuple(t for t in (spikingjelly_node_type(), snntorch_neuron_type()) if t is not None)
-    return DEFAULT_ACTIVATIONS + extra
+    return DEFAULT_ACTIVATIONS + tuple(cls for _, cls in neuron_types())
 
 
 def find_layers(module: nn.Module, types: tuple[type, ...]) -> list[nn.Module]:
@@ -179,16 +193,6 @@ class SynapticOperations(_Hooks):
         }
 
 
-def _spike_output(layer: nn.Module, output: Any) -> Any:
-    """What NeuroBench's ``NeuronHook`` stores as the activation of a layer."""
-    snn_type = snntorch_neuron_type()
-    if snn_type is not None and isinstance(layer, snn_type):
-        if layer.init_hidden and not layer.output and not isinstance(output, tuple):
-            return output
-        return output[0]
-    return output
-
-
 class ActivationSparsity(_Hooks):
     """Fraction of zero activations over all activation layers, time steps and samples.
 
@@ -200,12 +204,18 @@ class ActivationSparsity(_Hooks):
     def __init__(self, layers: list[nn.Module]) -> None:
         super().__init__()
         self.outputs: list[Tensor] = []
+        types = neuron_types()
         for layer in layers:
-            self._keep(layer.register_forward_hook(self._hook))
+            self._keep(layer.register_forward_hook(self._hook(neuron_type_of(layer, types))))
         self.batches: list[tuple[float, int]] = []
 
-    def _hook(self, layer: nn.Module, args: tuple, output: Any) -> None:
-        self.outputs.append(_spike_output(layer, output))
+    def _hook(self, kind: NeuronType | None):
+        """What NeuroBench's ``NeuronHook`` stores: the output, or a neuron's spikes in it."""
+
+        def hook(layer: nn.Module, args: tuple, output: Any) -> None:
+            self.outputs.append(output if kind is None else kind.spikes(layer, output))
+
+        return hook
 
     def end_batch(self, batch_size: int) -> None:
         nonzero = total = 0
@@ -233,46 +243,46 @@ class MembraneUpdates(_Hooks):
 
     Per neuron layer and batch: every neuron counts once at the first call, then once per
     later call in which its membrane potential changed. NeuroBench reads ``layer.mem`` of
-    snnTorch neurons only; ``spikingjelly=True`` reads SpikingJelly's ``v`` by the same rule
-    (in multi-step mode through ``v_seq``), which NeuroBench does not (it reports 0).
+    snnTorch neurons only; ``beyond_neurobench=True`` reads every registered neuron type
+    by the same rule (SpikingJelly's ``v``, in multi-step mode through ``v_seq``; Norse's
+    state), where NeuroBench reports 0.
     """
 
-    def __init__(self, layers: list[nn.Module], *, spikingjelly: bool) -> None:
+    def __init__(self, layers: list[nn.Module], *, beyond_neurobench: bool) -> None:
         super().__init__()
-        snn_type, sj_type = snntorch_neuron_type(), spikingjelly_node_type()
+        types = neuron_types()
         self.layers: list[tuple[nn.Module, list[Tensor], list[Tensor]]] = []
-        self.restore_v_seq: list[tuple[nn.Module, bool]] = []
+        self.restore_steps: list[tuple[nn.Module, str, Any]] = []
         for layer in layers:
-            if snn_type is not None and isinstance(layer, snn_type):
-                self._watch(layer, "mem")
-            elif spikingjelly and sj_type is not None and isinstance(layer, sj_type):
-                self._watch(layer, "v")
+            kind = neuron_type_of(layer, types)
+            if kind is not None and (beyond_neurobench or kind.neurobench_reads_membrane):
+                self._watch(layer, kind)
         self.updates = 0
         self.samples = 0
 
-    def _watch(self, layer: nn.Module, state: str) -> None:
+    def _watch(self, layer: nn.Module, kind: NeuronType) -> None:
         pre: list[Tensor] = []
         post: list[Tensor] = []
-        multi_step = state == "v" and getattr(layer, "step_mode", "s") == "m"
-        if multi_step:
+        sequence = kind.step_sequence(layer)
+        if sequence is not None:
             # One call covers all T steps: keep the per-step potentials to count changes.
-            self.restore_v_seq.append((layer, layer.store_v_seq))
-            layer.store_v_seq = True
+            flag, steps_attribute = sequence
+            self.restore_steps.append((layer, flag, getattr(layer, flag)))
+            setattr(layer, flag, True)
 
         def pre_hook(module: nn.Module, args: tuple) -> None:
-            if hasattr(module, state):
-                pre.append(getattr(module, state))
+            pre.append(kind.membrane_before(module, args))
 
         def post_hook(module: nn.Module, args: tuple, output: Any) -> None:
-            if multi_step:
-                steps = list(module.v_seq.unbind(0))
+            if sequence is not None:
+                steps = list(getattr(module, steps_attribute).unbind(0))
                 # Before step t the potential is step t-1's; before the batch's first step, none.
                 pre.extend([post[-1] if post else None] + steps[:-1])  # type: ignore[list-item]
                 post.extend(steps)
-            elif hasattr(module, state):
-                post.append(getattr(module, state))
+            else:
+                post.append(kind.membrane_after(module, output))
 
-        if not multi_step:
+        if sequence is None:
             self._keep(layer.register_forward_pre_hook(pre_hook))
         self._keep(layer.register_forward_hook(post_hook))
         self.layers.append((layer, pre, post))
@@ -290,9 +300,9 @@ class MembraneUpdates(_Hooks):
 
     def close(self) -> None:
         super().close()
-        for layer, stored in self.restore_v_seq:
-            layer.store_v_seq = stored
-        self.restore_v_seq.clear()
+        for layer, flag, stored in self.restore_steps:
+            setattr(layer, flag, stored)
+        self.restore_steps.clear()
 
     def result(self) -> dict[str, float]:
         return {"membrane_updates": self.updates / self.samples if self.samples else 0}

@@ -1,12 +1,12 @@
 """What one simulation-track job does: run or validate a cell and write its fragment.
 
-The workflow's scripts call these functions; tests call them directly. Every function
-writes its outputs even when the simulation raises (a ``failed`` row with the error's
-one-line summary; the traceback goes to the job's log), so one broken cell never stops the
-pipeline. Whether a cell can run at all (MPI) is decided here, at job run time.
+The workflow's job scripts hand these stage functions to :func:`spikemark.pipeline.run_stage`
+(the job protocol of both tracks: logs, failure tombstones, provenance); tests call them
+directly. Whether a cell can run at all (MPI) is decided here, at job run time.
 
-``sim_cfg`` is the workflow's ``config["simulation"]`` section (keys documented in
-:data:`DEFAULTS`).
+``network`` is what builds and runs the network — ``drive``, ``bg_rate``, ``t_presim_ms``,
+``t_sim_ms`` and, for PyNN, ``pynn_stock_bookkeeping`` — as ``spikemark.matrix.Plan``
+slices it from the config's ``simulation`` section.
 """
 
 from __future__ import annotations
@@ -21,80 +21,30 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from spikemark import provenance
+from spikemark.matrix import parse_scale
+from spikemark.pipeline import mark
 from spikemark.results import ResultSet
-from spikemark.simulation.pd14_params import PD14Config, parse_scale
-
-#: Defaults of ``config["simulation"]`` (the schema documents the same).
-DEFAULTS: dict[str, Any] = {
-    "frameworks": ["nest", "pynn-nest"],
-    "scales": [{"N": 0.2, "K": 0.2}],
-    "threads": [1, 2],
-    "seeds": [1, 2, 3],
-    "t_presim_ms": 500.0,
-    "t_sim_ms": 1000.0,
-    "drive": "poisson",
-    "bg_rate": 8.0,
-    "mpi_ranks": [1],
-    "tdp_watts_per_core": None,
-    "reference_dir": None,
-    "pynn_stock_bookkeeping": False,
-    "validation": {
-        "reference_framework": "nest",
-        "reference_seeds": [1001, 1002, 1003, 1004],
-        "threads": None,
-        "min_rate_hz": 0.1,
-        "ks_margin": 0.75,
-        "ks_alpha": 0.01,
-    },
-    "validation_full": {
-        "enabled": False,
-        "seeds": list(range(1, 11)),
-        "reference_seeds": list(range(1001, 1011)),
-        "t_presim_ms": 500.0,
-        "t_sim_ms": 60000.0,
-        "threads": None,
-        "metrics": ["rate", "cv_isi", "cc"],
-    },
-}
+from spikemark.simulation.pd14_params import PD14Config
 
 HARDWARE = "cpu"
 
 
-def settings(sim_cfg: dict | None) -> dict[str, Any]:
-    """``sim_cfg`` over :data:`DEFAULTS` (one level of nesting merged)."""
-    out = json.loads(json.dumps(DEFAULTS))
-    for key, value in (sim_cfg or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key].update(value)
-        else:
-            out[key] = value
-    return out
-
-
-def cell_config(
-    sim_cfg: dict | None,
-    scale: str,
-    threads: int,
-    seed: int,
-    *,
-    record_spikes: bool = False,
-    t_presim_ms: float | None = None,
-    t_sim_ms: float | None = None,
+def network_config(
+    scale: str, threads: int, seed: int, network: dict[str, Any], *, record_spikes: bool = False
 ) -> PD14Config:
-    s = settings(sim_cfg)
+    """The :class:`PD14Config` of one run."""
     n, k = parse_scale(scale)
     return PD14Config(
         N_scaling=n,
         K_scaling=k,
-        drive=s["drive"],
-        bg_rate=float(s["bg_rate"]),
-        t_presim_ms=float(s["t_presim_ms"] if t_presim_ms is None else t_presim_ms),
-        t_sim_ms=float(s["t_sim_ms"] if t_sim_ms is None else t_sim_ms),
+        drive=network["drive"],
+        bg_rate=float(network["bg_rate"]),
+        t_presim_ms=float(network["t_presim_ms"]),
+        t_sim_ms=float(network["t_sim_ms"]),
         seed=int(seed),
         threads=int(threads),
         record_spikes=record_spikes,
-        extra={"pynn_stock_bookkeeping": bool(s["pynn_stock_bookkeeping"])},
+        extra={"pynn_stock_bookkeeping": bool(network.get("pynn_stock_bookkeeping", False))},
     )
 
 
@@ -114,29 +64,9 @@ def mpi_unavailable_reason() -> str | None:
     return None
 
 
-def nest_build_info() -> dict[str, Any]:
-    try:
-        from spikemark.simulation.pd14_nest import import_nest
-
-        info = import_nest().GetKernelStatus("build_info")
-        keys = ("version", "have_mpi", "have_threads", "threads_model", "have_gsl", "ndebug", "built")
-        return {k: info.get(k) for k in keys}
-    except Exception as exc:  # noqa: BLE001 - provenance never fails a job
-        return {"error": str(exc)}
-
-
 def _summary(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
-
-
-def _write(results: ResultSet, out_csv, provenance_json, config, started, **extra) -> None:
-    results.write_csv(out_csv)
-    if provenance_json:
-        record = provenance.collect(
-            results.run_id, config=config, started=started, nest_build=json.dumps(nest_build_info()), **extra
-        )
-        provenance.write(record, provenance_json)
 
 
 def read_validity(verdict_json: str | Path | None) -> tuple[str, str]:
@@ -149,50 +79,46 @@ def read_validity(verdict_json: str | Path | None) -> tuple[str, str]:
         return ("invalid", f"validation verdict unreadable: {exc}")
     if verdict.get("status") == "ok":
         return ("ok", "")
-    return ("invalid", "validation " + verdict.get("status", "?") + ": " + "; ".join(verdict.get("reasons", [])))
+    reasons = verdict.get("reasons") or [verdict.get("reason", "")]
+    return ("invalid", "validation " + verdict.get("status", "?") + ": " + "; ".join(reasons))
 
 
 # -- timed runs ---------------------------------------------------------------------------------
-def run_cell(
-    sim_cfg: dict | None,
-    framework: str,
-    scale: str,
-    threads: int,
-    seed: int,
-    out_csv: str | Path,
-    provenance_json: str | Path | None = None,
+def simulate(
+    verdict: str | Path | None,
+    metrics: str | Path,
     *,
-    verdict_json: str | Path | None = None,
-    ranks: int = 1,
+    coords: dict[str, Any],
+    network: dict[str, Any],
+    tdp_watts_per_core: float | None = None,
     energy_meter=None,
-    config: dict | None = None,
 ) -> ResultSet:
-    """One timed run (no spikes recorded) of one cell; writes its fragment and provenance."""
-    from spikemark.simulation.run import record_rows, run_pd14
+    """One timed run (no spikes recorded) of the cell ``coords`` names; writes its fragment.
 
-    started = provenance.utc_now()
-    s = settings(sim_cfg)
-    coords = {"framework": framework, "hardware": HARDWARE, "scale": scale, "threads": int(threads), "seed": int(seed)}
+    ``coords`` holds ``framework``, ``scale``, ``ranks``, ``threads`` and ``seed``;
+    ``verdict`` is the tier-1 validation verdict of its network configuration.
+    """
+    from spikemark.simulation.run import network_class, record_rows, run_pd14
+
+    results = ResultSet("simulation", coords=dict(coords, hardware=HARDWARE))
+    ranks = int(coords.get("ranks", 1))
+    cfg = network_config(coords["scale"], coords["threads"], coords["seed"], network)
+    network_class(coords["framework"])  # imports the simulator before the clock starts
+    mark("imports-done")
     if ranks > 1:
-        coords["variant"] = f"ranks{ranks}"
-    results = ResultSet("simulation", coords=coords)
-    try:
-        cfg = cell_config(s, scale, threads, seed)
-        if ranks > 1:
-            why = mpi_unavailable_reason()
-            if why:
-                results.mark_cell("skipped", why)
-                _write(results, out_csv, provenance_json, config, started, ranks=ranks)
-                return results
-            rec = run_mpi(cfg, framework, ranks)
-        else:
-            rec = run_pd14(cfg, framework, energy_meter=energy_meter)
-        record_rows(results, rec, tdp_watts_per_core=s.get("tdp_watts_per_core"), validity=read_validity(verdict_json))
-    except Exception as exc:  # noqa: BLE001 - a failing cell is a result, not a crash
-        traceback.print_exc(file=sys.stderr)
-        results.rows.clear()
-        results.mark_cell("failed", _summary(exc))
-    _write(results, out_csv, provenance_json, config, started, ranks=ranks)
+        why = mpi_unavailable_reason()
+        if why:
+            results.mark_cell("skipped", why)
+            results.write_csv(metrics)
+            return results
+        mark("measurement-start")
+        rec = run_mpi(cfg, coords["framework"], ranks)
+    else:
+        mark("measurement-start")
+        rec = run_pd14(cfg, coords["framework"], energy_meter=energy_meter)
+    mark("measurement-end")
+    record_rows(results, rec, tdp_watts_per_core=tdp_watts_per_core, validity=read_validity(verdict))
+    results.write_csv(metrics)
     return results
 
 
@@ -237,87 +163,70 @@ def _mpi_worker(spec_json: str, out_path: str) -> None:
 
 # -- validation ---------------------------------------------------------------------------------
 def validation_run(
-    sim_cfg: dict | None,
+    stats: str | Path,
+    *,
     framework: str,
     scale: str,
     seed: int,
-    out_npz: str | Path,
-    *,
-    tier: str = "validation",
-    metrics: Sequence[str] = ("rate",),
-    threads: int | None = None,
+    threads: int,
+    network: dict[str, Any],
+    statistics: Sequence[str] = ("rate",),
+    meta: dict[str, Any] | None = None,
 ) -> None:
     """One run with spikes recorded; writes its per-population statistics (``RunStats``).
 
-    ``tier`` is ``validation`` (tier 1: model times of the timed runs) or
-    ``validation_full`` (tier 2: its own model time and thread count). A failure writes an
-    empty statistics file whose ``meta.failed`` holds the reason.
+    A failure writes an empty statistics file whose ``meta.failed`` holds the reason, so the
+    verdict that reads it can say which run failed and why.
     """
     from spikemark.simulation.run import run_pd14
     from spikemark.simulation.validate import RunStats, run_stats
 
-    s = settings(sim_cfg)
-    section = s[tier] if tier == "validation_full" else s["validation"]
-    n_threads = int(threads or section.get("threads") or max(s["threads"]))
-    t_presim = section.get("t_presim_ms", s["t_presim_ms"])
-    t_sim = section.get("t_sim_ms", s["t_sim_ms"])
-    meta = {"framework": framework, "scale": scale, "seed": int(seed), "threads": n_threads, "tier": tier}
+    meta = {"framework": framework, "scale": scale, "seed": int(seed), "threads": int(threads), **(meta or {})}
     try:
-        cfg = cell_config(s, scale, n_threads, seed, record_spikes=True, t_presim_ms=t_presim, t_sim_ms=t_sim)
+        cfg = network_config(scale, threads, seed, network, record_spikes=True)
         rec = run_pd14(cfg, framework)
         t0 = cfg.t_presim_ms
-        stats = run_stats(
-            rec.spikes, rec.population_sizes, t0, t0 + cfg.t_sim_ms, metrics=metrics, seed=int(seed),
+        result = run_stats(
+            rec.spikes, rec.population_sizes, t0, t0 + cfg.t_sim_ms, metrics=statistics, seed=int(seed),
             meta=meta | {"rtf": rec.rtf},
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the verdict reports it
         traceback.print_exc(file=sys.stderr)
-        stats = RunStats({}, {}, 0.0, 0.0, meta | {"failed": _summary(exc)})
-    stats.save(out_npz)
+        result = RunStats({}, {}, 0.0, 0.0, meta | {"failed": _summary(exc)})
+    result.save(stats)
 
 
-def validate_cell(
-    sim_cfg: dict | None,
-    framework: str,
-    scale: str,
-    test_npz: Sequence[str | Path],
-    reference_npz: Sequence[str | Path],
-    out_csv: str | Path,
-    verdict_json: str | Path,
-    provenance_json: str | Path | None = None,
+def validate(
+    tests: Sequence[str | Path],
+    references: Sequence[str | Path],
+    metrics: str | Path,
+    verdict: str | Path,
     *,
-    metrics: Sequence[str] = ("rate",),
-    tier: str = "validation",
+    coords: dict[str, Any],
+    judge: dict[str, Any],
+    statistics: Sequence[str] = ("rate",),
     reference_dir: str | Path | None = None,
-    config: dict | None = None,
 ) -> ResultSet:
-    """Judge a framework's runs at one scale against the reference ensemble; write rows and verdict."""
-    from spikemark.simulation.validate import RunStats, Verdict, judge, verdict_rows
+    """Judge a framework's runs at one scale against the reference ensemble; write rows and verdict.
 
-    started = provenance.utc_now()
-    s = settings(sim_cfg)
-    v = s["validation"]
-    results = ResultSet(
-        "simulation", coords={"framework": framework, "hardware": HARDWARE, "scale": scale, "variant": tier}
+    ``judge`` holds ``min_rate_hz``, ``ks_margin`` and ``ks_alpha``; ``coords`` the
+    framework, scale and tier (``variant``).
+    """
+    from spikemark.simulation import validate as checks
+
+    results = ResultSet("simulation", coords=dict(coords, hardware=HARDWARE))
+    runs = [checks.RunStats.load(p) for p in tests]
+    refs = [checks.RunStats.load(p) for p in references]
+    failed = [r.meta.get("failed") for r in runs + refs if r.meta.get("failed")]
+    if failed:
+        raise RuntimeError(f"{len(failed)} validation run(s) failed: {failed[0]}")
+    outcome = checks.judge(
+        runs, refs, metrics=statistics, min_rate_hz=float(judge["min_rate_hz"]), margin=float(judge["ks_margin"]),
+        alpha=float(judge["ks_alpha"]),
     )
-    try:
-        tests = [RunStats.load(p) for p in test_npz]
-        refs = [RunStats.load(p) for p in reference_npz]
-        failed = [r.meta.get("failed") for r in tests + refs if r.meta.get("failed")]
-        if failed:
-            raise RuntimeError(f"{len(failed)} validation run(s) failed: {failed[0]}")
-        verdict = judge(
-            tests, refs, metrics=metrics, min_rate_hz=float(v["min_rate_hz"]), margin=float(v["ks_margin"]),
-            alpha=float(v["ks_alpha"]),
-        )
-        verdict_rows(results, verdict, tests, reference_dir=reference_dir)
-    except Exception as exc:  # noqa: BLE001
-        traceback.print_exc(file=sys.stderr)
-        results.rows.clear()
-        results.mark_cell("failed", _summary(exc))
-        verdict = Verdict("failed", [_summary(exc)], {}, [], float(v["min_rate_hz"]), float(v["ks_margin"]))
-    verdict.to_json(verdict_json)
-    _write(results, out_csv, provenance_json, config, started, tier=tier)
+    checks.verdict_rows(results, outcome, runs, reference_dir=reference_dir)
+    outcome.to_json(verdict)
+    results.write_csv(metrics)
     return results
 
 

@@ -4,7 +4,7 @@
 :class:`RunRecord` of raw measurements; :func:`record_rows` turns it into result rows
 (:class:`~spikemark.results.ResultSet`, ``track="simulation"``).
 
-Definitions (DESIGN.md, Measurement rules; beNNch / Senk et al. practice):
+Definitions (beNNch / Senk et al. practice):
 
 - Phases: ``create`` (nodes), ``connect`` (synapses, including NEST's preparation of the
   presynaptic infrastructure), ``presimulate`` (the discarded initial transient) and
@@ -32,23 +32,11 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from spikemark.simulation.pd14_params import PD14Config
+from spikemark.simulation.simulators import network_class
 
-FRAMEWORKS = ("nest", "pynn-nest")
 #: Kernel timers read after construction (cumulative over construction) and per Simulate call.
 CONSTRUCTION_TIMERS = ("time_construction_create", "time_construction_connect", "time_communicate_prepare")
 SIMULATE_TIMERS = ("time_simulate",)
-
-
-def network_class(framework: str):
-    if framework == "nest":
-        from spikemark.simulation.pd14_nest import NestPD14
-
-        return NestPD14
-    if framework == "pynn-nest":
-        from spikemark.simulation.pd14_pynn import PyNNPD14
-
-        return PyNNPD14
-    raise ValueError(f"framework must be one of {FRAMEWORKS}, not {framework!r}")
 
 
 class EnergyMeter(Protocol):

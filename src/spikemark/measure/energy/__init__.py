@@ -1,5 +1,11 @@
 """Energy meters, one registry: adding a meter is one file and one line in ``METERS``.
 
+A meter class declares its ``name`` (registry key and the rows' ``source``), whether it is
+``measured`` (a counter: allowed in ``measure.energy.meters``) or an estimate (allowed in
+``measure.energy.estimates``), and its one-line description (its module docstring's first
+paragraph, unless the class sets ``description``). Importing the registry imports no
+torch: the config schema reads it while the Snakefile builds the DAG.
+
 :func:`measure_energy` runs a workload under the configured meters and returns
 :class:`EnergyReading` objects ready to become rows (:func:`add_energy_rows`). Every value
 carries its meter as ``source`` and its unit; counters have an idle baseline subtracted;
@@ -11,9 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from spikemark.measure.energy.base import Meter, MeterUnavailable, Window
 from spikemark.measure.energy.estimate_ops import EstimateOpsMeter
@@ -24,13 +28,22 @@ from spikemark.measure.energy.slurm import SlurmMeter
 from spikemark.results import ResultSet
 from spikemark.stats import Summary, median_ci
 
+if TYPE_CHECKING:
+    import torch
+
 METERS: dict[str, type[Meter]] = {
-    "rapl": RaplMeter,
-    "nvml": NvmlMeter,
-    "slurm": SlurmMeter,
-    "estimate-ops": EstimateOpsMeter,
-    "estimate-tdp": EstimateTdpMeter,
+    meter.name: meter for meter in (RaplMeter, NvmlMeter, SlurmMeter, EstimateOpsMeter, EstimateTdpMeter)
 }
+
+
+def counters() -> dict[str, type[Meter]]:
+    """Measured meters: the allowed values of ``measure.energy.meters``."""
+    return {name: meter for name, meter in METERS.items() if meter.measured}
+
+
+def estimates() -> dict[str, type[Meter]]:
+    """Estimators: the allowed values of ``measure.energy.estimates``."""
+    return {name: meter for name, meter in METERS.items() if not meter.measured}
 
 UNITS = {"energy": "J", "energy_per_inference": "J", "energy_per_synop": "J", "edp": "J*s", "idle_power": "W"}
 TOTAL = "total"
@@ -91,7 +104,9 @@ def _unavailable(meter: str, reason: str) -> list[EnergyReading]:
 
 
 def _sync(device: str | torch.device) -> None:
-    if torch.device(device).type == "cuda":
+    if str(device).partition(":")[0] == "cuda":
+        import torch
+
         torch.cuda.synchronize(device)
 
 
