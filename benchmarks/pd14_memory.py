@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +37,8 @@ def measure_one(framework: str, n_scaling: float, k_scaling: float, threads: int
 
     from spikemark.simulation.pd14_nest import import_nest
     from spikemark.simulation.pd14_params import PD14Config
-    from spikemark.simulation.run import network_class, run_pd14
+    from spikemark.simulation.run import run_pd14
+    from spikemark.simulation.simulators import network_class
 
     import_nest()
     if framework == "pynn-nest":
@@ -57,7 +57,7 @@ def measure_one(framework: str, n_scaling: float, k_scaling: float, threads: int
         "base_vms": float(base.vms),
         "memory_size": rec.memory_nest_kb * 1024.0,  # NEST reads VmSize (virtual) of /proc/self/status
         "rss": rec.rss_bytes,
-        "peak_rss": float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0,
+        "peak_rss": rec.rss_peak_bytes,  # VmHWM: a child's ru_maxrss starts at its parent's size
         "time_construction": rec.wall["create"] + rec.wall["connect"],
     }
 
