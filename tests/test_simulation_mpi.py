@@ -27,7 +27,7 @@ from spikemark.simulation import mpi, nest_build, resources
 from spikemark.simulation.pd14_params import POPULATIONS, PD14Config
 from spikemark.simulation.run import RunRecord, run_pd14
 
-from conftest import REPO, SUMMARY_LINES
+from conftest import REPO, SUMMARY_LINES, run_snakemake
 
 #: Small enough for seconds per run, large enough that every population fires (Poisson drive).
 SMALL = dict(N_scaling=0.05, K_scaling=0.05, drive="poisson", t_presim_ms=100.0, t_sim_ms=200.0, seed=5)
@@ -368,3 +368,33 @@ def test_pins_agree():
     assert f"nest-simulator=={nest_build.NEST_VERSION}" in post_deploy and "-Dwith-mpi=ON" in post_deploy
     env = (REPO / "envs" / "nest.yaml").read_text()
     assert "openmpi-mpicxx=" in env and "nest-simulator" not in env.split("dependencies:")[1]
+
+
+# -- the full-scale config ----------------------------------------------------------------------
+FULL = REPO / "config" / "pd14-full.yaml"
+
+
+def test_full_scale_config_follows_the_recipe():
+    from spikemark.config import load
+
+    sim = load(FULL)["simulation"]
+    assert sim["scales"] == [{"N": 1.0, "K": 1.0}] and sim["drive"] == "poisson"
+    assert sim["t_presim_ms"] == 500 and sim["t_sim_ms"] >= 10_000 and len(set(sim["seeds"])) == 10
+    assert max(sim["mpi_ranks"]) > 1 and max(sim["threads"]) * max(sim["mpi_ranks"]) >= 64  # a cluster node
+    full = sim["validation_full"]
+    assert full["enabled"] and full["t_sim_ms"] >= 60_000 and len(full["seeds"]) == len(full["reference_seeds"]) == 10
+
+
+@pytest.mark.slow
+def test_full_scale_config_dry_run(tmp_path):
+    """`snakemake -n --configfile config/pd14-full.yaml` plans every rank x thread x seed cell."""
+    from spikemark.config import load
+
+    sim = load(FULL)["simulation"]
+    proc = run_snakemake("-n", "--quiet", "rules", "--configfile", str(FULL), "--config", f"results_dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M))
+    cells = len(sim["frameworks"]) * len(sim["threads"]) * len(sim["mpi_ranks"]) * len(sim["seeds"])
+    timed = sum(int(n) for rule, n in counts.items() if rule.startswith("simulate_pd14"))
+    assert timed == cells, counts
+    assert "train_ann" not in counts and "latency_benchmark" not in counts  # the simulation track only
