@@ -47,7 +47,7 @@ def test_collect_has_every_field(tmp_path):
 
 def test_no_nest_no_nest_info():
     if "nest" not in sys.modules:
-        assert provenance.nest_info() == {"nest_build_info": "", "nest_kernel": ""}
+        assert provenance.nest_info() == {"nest_build": "", "nest_build_info": "", "nest_kernel": ""}
 
 
 def test_nest_build_info_when_nest_is_used():

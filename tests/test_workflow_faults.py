@@ -124,11 +124,18 @@ def test_failed_cells_keep_the_run_failing_until_they_are_fixed(tmp_path):
     assert first.returncode != 0 and "1 failed" in first.stderr
     assert "corrupt checkpoint" in first.stderr and "pruned_s0.5.pt" in first.stderr  # the reason names the file
     again = run_snakemake(*readme_command(config)[1:])  # nothing else to do: still failing, still saying why
-    assert again.returncode != 0 and "1 failed" in again.stderr and "re-run the failed cells" in again.stderr
+    assert again.returncode != 0 and "1 failed" in again.stderr and "spikemark rerun --failed" in again.stderr
+    assert "cells/digits/ann2snn/lamp/s0.5/spikingjelly/cpu/seed0/metrics.csv" in again.stderr
     failed = pd.read_csv(results / "metrics.csv", keep_default_na=False)
     assert (failed.status == "failed").sum() == 1
-    victim.unlink()  # the fix: its prune job makes it again
-    fixed = run_snakemake(*readme_command(config)[1:])
+    assert "<table" in (results / "report" / "index.html").read_text()  # the report still rendered
+    # Deleting the cell's files alone re-runs nothing: Snakemake keeps what is downstream.
+    # The fix, as the message says: remove the cause (the broken model), then `spikemark rerun`.
+    victim.unlink()
+    command = [str(Path(snakemake_bin()).with_name("spikemark")), "rerun", "--failed", "--results", str(results),
+               "-c", "2", "--configfile", str(config)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    fixed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800, env=env)
     assert fixed.returncode == 0 and " 0 failed" in fixed.stderr, fixed.stderr[-2000:]
     assert json.loads((results / "summary.json").read_text())["by_status"]["failed"] == 0
 
@@ -141,7 +148,7 @@ def test_a_missing_metrics_table_is_rebuilt_for_the_report(tmp_path):
     (results / "metrics.csv").unlink()
     proc = run_snakemake("report", *readme_command(config)[1:])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (results / "metrics.csv").exists() and "Nothing to be done" not in proc.stderr
+    assert (results / "metrics.csv").exists() and "Nothing to be done" not in proc.stderr, proc.stderr[-3000:]
 
 
 BAD = [

@@ -408,10 +408,24 @@ class Plan:
         return self.sim["tdp_watts_per_core"]
 
     def sim_mem_mb(self, framework: str, scale: str, ranks: int | str = 1) -> int:
-        """NEST needs ~1.4 GB at N=K=0.2 (12 M synapses) and ~25 GB at full scale; PyNN adds."""
+        """Memory of a run, all its ranks together: the fitted model of peak RSS
+        (``spikemark.simulation.resources``); a simulator without a fit gets PyNN-NEST's, the
+        largest."""
+        from spikemark.simulation.resources import MEMORY_MODELS, sim_mem_mb
+
         n, k = parse_scale(scale)
-        base = 1000 + 25000 * n * k
-        return int(base * (1.5 if framework == "pynn-nest" else 1.0))
+        return sim_mem_mb(n, k, framework if framework in MEMORY_MODELS else "pynn-nest", int(ranks))
+
+    def sim_mpi(self, ranks: int | str) -> str | None:
+        """The Slurm executor's ``mpi`` resource: runs of several ranks launch them with srun
+        inside their allocation; single-rank runs have none (None drops the resource)."""
+        return "srun" if int(ranks) > 1 else None
+
+    def sim_tasks(self, ranks: int | str) -> int | None:
+        return int(ranks) if int(ranks) > 1 else None
+
+    def sim_cpus_per_task(self, ranks: int | str, threads: int | str) -> int | None:
+        return int(threads) if int(ranks) > 1 else None
 
     def sim_runtime(self, scale: str, threads: int | str, t_ms: float) -> int:
         """Minutes: generous for the measured single-thread RTF (~25 at N=K=0.2, Poisson drive)."""

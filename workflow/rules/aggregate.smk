@@ -27,18 +27,3 @@ rule aggregate:
         config_text=json.dumps(config, sort_keys=True),
     script:
         "../scripts/aggregate.py"
-
-
-rule cell_summary:
-    """Ends every run non-zero while the results hold failed cells (see spikemark.summary)."""
-    input:
-        summary=results("summary.json"),
-    output:
-        ok=results("cells_ok.txt"),
-    log:
-        logs("cell_summary.log"),
-    localrule: True
-    conda:
-        "../../envs/report.yaml"
-    script:
-        "../scripts/cell_summary.py"

@@ -15,7 +15,7 @@ from spikemark.matrix import (
     Plan,
 )
 from spikemark.runlock import acquire_or_exit
-from spikemark.summary import print_cell_summary
+from spikemark.summary import outdate_pages_without_table, print_cell_summary
 
 PLAN = Plan(config)
 

@@ -19,6 +19,11 @@ REPORT_PAGES = [
     results(f"{REPORT}/{page}") for page in page_files(PLAN.report_datasets())
 ]
 
+# A deleted metrics.csv is rebuilt from the cell files by any target that renders a page
+# (e.g. `snakemake report`); see spikemark.summary.outdate_pages_without_table.
+if not workflow.remote_exec:
+    outdate_pages_without_table(results("metrics.csv"), REPORT_PAGES)
+
 
 # Per page: the first file of each output carries its caption and category into
 # `snakemake --report`; its other formats are plain outputs.
@@ -127,3 +132,20 @@ rule report:
         ),
     script:
         "../scripts/report.py"
+
+
+rule cell_summary:
+    """Ends every run non-zero while the results hold failed cells (see spikemark.summary)."""
+    input:
+        summary=results("summary.json"),
+        # Last of all: the report renders before a failed cell fails the run.
+        pages=REPORT_PAGES,
+    output:
+        ok=results("cells_ok.txt"),
+    log:
+        logs("cell_summary.log"),
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/cell_summary.py"

@@ -108,6 +108,21 @@ def _timed(fn: Callable[[], None]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def peak_rss_bytes() -> float:
+    """This process's resident-set high-water mark (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries that across ``exec``, so a job started by a large
+    parent (Snakemake, pytest) would report the parent's size as its own peak.
+    """
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0
+
+
 def _rss() -> float:
     try:
         import psutil
@@ -156,7 +171,7 @@ def run_pd14(cfg: PD14Config, framework: str = "nest", *, energy_meter: EnergyMe
         rec.spike_count = int(ks.get("local_spike_counter", 0))
         rec.memory_nest_kb = max(rec.memory_nest_kb, float(ks.get("memory_size", float("nan"))))
         rec.rss_bytes = _rss()
-        rec.rss_peak_bytes = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0
+        rec.rss_peak_bytes = peak_rss_bytes()
         if cfg.record_spikes:
             rec.spikes = net.spikes()
     finally:
