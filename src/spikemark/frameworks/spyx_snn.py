@@ -31,6 +31,7 @@ named ``input`` and returns an empty network for SpikingJelly's graphs (their in
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,23 @@ def jax_device(device: str):
     jax = import_jax()
     kind, _, index = device.partition(":")
     return jax.devices("gpu" if kind == "cuda" else kind)[int(index or 0)]
+
+
+def import_unavailable() -> str | None:
+    """Why Spyx does not import here (None if it does). Flax is asked first: Flax 0.12.8, its
+    latest release, does not import with JAX 0.11 (``jax.experimental.hijax`` lost
+    ``HiPrimitive``), and ``spyx``'s own import would fail on whichever submodule comes first."""
+    import_jax()
+    for module in ("flax.nnx", "spyx"):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the reason
+            from importlib.metadata import version
+
+            text = str(exc).strip().splitlines()
+            return (f"{module} does not import with JAX {version('jax')} here: {type(exc).__name__}: "
+                    f"{text[0] if text else ''}")[:300]
+    return None
 
 
 def device_unavailable(device: str) -> str | None:
@@ -172,7 +190,7 @@ class Spyx(BenchmarkedLibrary):
         )
 
     def unavailable_reason(self, device: str) -> str | None:
-        return super().unavailable_reason(device) or device_unavailable(device)
+        return super().unavailable_reason(device) or import_unavailable() or device_unavailable(device)
 
     def latency_workload(self, spec: LayerSpec) -> SpyxWorkload:
         return SpyxWorkload(spec, self.dtype)
