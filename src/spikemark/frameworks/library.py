@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from spikemark.errors import StageFailed
 from spikemark.frameworks.base import Framework
@@ -34,6 +34,18 @@ def importable(module: str) -> bool:
 def not_installed(module: str, distribution: str) -> str | None:
     """Why ``module`` cannot be imported here (None if it can be found)."""
     return None if importable(module) else f"{distribution} is not installed in this environment"
+
+
+def batch_major(linear, neuron, reset: Callable[[], None]) -> Callable:
+    """``run(x_seq [T, B, n])`` for a torch library whose neuron layer takes the whole
+    sequence batch-first (Rockpool, Sinabs) and keeps its membrane between calls: reset it,
+    then the Linear over the sequence, transposed in and out."""
+
+    def run(x_seq):
+        reset()
+        return neuron(linear(x_seq).transpose(0, 1)).transpose(0, 1)
+
+    return run
 
 
 class BenchmarkedLibrary(Framework):

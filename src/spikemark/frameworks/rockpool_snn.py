@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from spikemark.frameworks.library import BenchmarkedLibrary
+from spikemark.frameworks.library import BenchmarkedLibrary, batch_major
 
 if TYPE_CHECKING:
     from spikemark.frameworks.torch_workload import TorchLayer
@@ -54,11 +54,7 @@ def latency_layer(spec: LayerSpec) -> TorchLayer:
         (spec.size,), tau_mem=-DT / math.log(decay), threshold=spec.tau, dt=DT, max_spikes_per_dt=1.0
     ).to_torch()  # torch API: a call returns the spikes only
 
-    def run(x_seq):
-        lif.reset_state()  # Rockpool keeps the last membrane between calls
-        return lif(linear(x_seq).transpose(0, 1)).transpose(0, 1)  # Rockpool runs [B, T, n]
-
-    return TorchLayer(linear, run, lif)
+    return TorchLayer(linear, batch_major(linear, lif, lif.reset_state), lif)
 
 
 class Rockpool(BenchmarkedLibrary):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from spikemark.frameworks.library import BenchmarkedLibrary
+from spikemark.frameworks.library import BenchmarkedLibrary, batch_major
 
 if TYPE_CHECKING:
     from spikemark.frameworks.torch_workload import TorchLayer
@@ -57,11 +57,7 @@ def latency_layer(spec: LayerSpec) -> TorchLayer:
     with torch.no_grad():
         lif.alpha_mem.fill_(1.0 - 1.0 / spec.tau)  # the workload's Euler decay, not exp(-1/tau)
 
-    def run(x_seq):
-        lif.reset_states()  # Sinabs keeps the last membrane between calls
-        return lif(linear(x_seq).transpose(0, 1)).transpose(0, 1)  # Sinabs runs [B, T, n]
-
-    return TorchLayer(linear, run, lif)
+    return TorchLayer(linear, batch_major(linear, lif, lif.reset_states), lif)
 
 
 class Sinabs(BenchmarkedLibrary):

@@ -23,6 +23,10 @@ high-water mark, so ``peak_cuda_memory`` rows are the process peak so far
 (``memory_stats()['peak_bytes_in_use']``; sizes run in increasing order); JAX's GPU
 pre-allocation is switched off so that peak is the layer's.
 
+Where it runs: with JAX 0.10 (Python 3.11, our pins) on the CPU here; a JAX GPU where
+JAX has one. Flax 0.12.8, the latest release, does not import with JAX 0.11 (the lent GPU
+machine's), so there the cells are skipped saying so (:func:`import_unavailable`).
+
 Deployment (``spiking_snn`` through NIR): ``spyx.nir.from_nir`` walks the graph from a node
 named ``input`` and returns an empty network for SpikingJelly's graphs (their input node is
 ``input_1``); with the node renamed, it maps ``nir.LIF`` to the LIF above, dropping
