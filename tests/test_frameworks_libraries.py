@@ -201,7 +201,7 @@ def test_spyx_nir_import_builds_nothing_or_another_network(digits_models, data_d
     assert (scores - source.scores(x, t)).abs().max() > 0.1
 
 
-@pytest.mark.parametrize("name", LIBRARIES + UNINSTALLABLE)
+@pytest.mark.parametrize("name", ["rockpool", "spyx", "spyx-fp16", *UNINSTALLABLE])
 def test_deploy_skips_the_libraries_with_their_reason(name, digits_models, data_dir, tmp_path):
     reasons = set()
     for method in ("surrogate", "ann2snn"):
@@ -215,9 +215,13 @@ def test_deploy_skips_the_libraries_with_their_reason(name, digits_models, data_
 
 def test_nir_reasons_name_the_library_and_node():
     for name in ("rockpool", "sinabs", "spyx"):
-        reason = frameworks.get(name).unsupported_reason("spiking_snn")
+        reason = frameworks.get(name).nir_reason
         assert reason.startswith(name) and "nir.LIF" in reason
-    assert "soft reset" in frameworks.get("sinabs").unsupported_reason("rate_snn")
+    assert frameworks.get("rockpool").unsupported_reason("spiking_snn") == frameworks.get("rockpool").nir_reason
+    assert "soft reset" in frameworks.get("rockpool").unsupported_reason("rate_snn")
+    # Sinabs deploys both kinds by direct mapping instead
+    assert frameworks.get("sinabs").unsupported_reason("spiking_snn") is None
+    assert frameworks.get("sinabs").unsupported_reason("rate_snn") is None
 
 
 # --------------------------------------------------------------------------- published rows
@@ -261,3 +265,88 @@ def test_latency_table_puts_published_times_and_ratios_beside_ours(tmp_path):
         sums = measured.groupby("framework")["value"].sum() * 1e3
         ratios = sorted(float(r) for r in rows["× fastest here"])
         assert ratios[0] == 1.0 and ratios[1] == pytest.approx(sums.max() / sums.min(), rel=0.01)
+
+
+# --------------------------------------------------------------------------- Sinabs by direct mapping
+
+
+@pytest.mark.parametrize("method", ["ann2snn", "surrogate"])
+def test_sinabs_direct_mapping_reproduces_the_source(method, digits_models, data_dir):
+    """Same input → same scores and predictions, as snnTorch and Norse must (test_frameworks.py)."""
+    import sinabs.layers as sl
+
+    from spikemark.deploy import scores_on
+
+    path = digits_models[method]
+    source, deployed = load_checkpoint(path), frameworks.get("sinabs").load(str(path), "cpu")
+    neuron = sl.IAF if method == "ann2snn" else sl.LIF
+    assert any(isinstance(m, neuron) for m in deployed.module.modules())
+    assert deployed.meta["deployed_with"] == "sinabs" and deployed.meta["exchange"] == "direct"
+    x, y = to_tensors(datasets.load(str(data_dir / "digits.npz")), "test")
+    x, y = x[:128], y[:128]
+    ref, out = scores_on(source, x, y, 16), scores_on(deployed, x, y, 16)
+    assert ref.abs().sum() > 0
+    assert float((ref.argmax(1) == out.argmax(1)).float().mean()) >= 0.99
+    assert torch.allclose(ref, out, atol=1e-4, rtol=1e-4), float((ref - out).abs().max())
+
+
+@pytest.mark.parametrize("method", ["ann2snn", "surrogate"])
+def test_measure_stage_on_sinabs_counts_what_spikingjelly_counts(method, digits_models, data_dir, tmp_path):
+    from conftest import measure_on_spikingjelly_and
+
+    ref, out = measure_on_spikingjelly_and("sinabs", str(data_dir / "digits.npz"), str(digits_models[method]), method,
+                                           tmp_path)
+    assert out.loc["deploy_agreement", "value"] == 1.0
+    for metric in ("accuracy", "effective_acs", "effective_macs", "dense_synops", "activation_sparsity",
+                   "membrane_updates"):
+        assert float(out.loc[metric, "value"]) == pytest.approx(float(ref.loc[metric, "value"]), rel=1e-3), metric
+    assert float(out.loc["membrane_updates", "value"]) > 0
+
+
+def test_sinabs_skips_what_it_cannot_map(data_dir, tmp_path):
+    from spikemark.errors import StageFailed
+    from spikemark.train import train_snn
+
+    from conftest import TRAINING
+
+    path = tmp_path / "rsnn.pt"
+    train_snn(str(data_dir / "randman.npz"), str(path), model_cfg={"arch": "rsnn", "hidden": [8]},
+              training={**TRAINING, "snn_epochs": 1}, seed=0)
+    with pytest.raises(StageFailed) as info:
+        frameworks.get("sinabs").load(str(path), "cpu")
+    assert info.value.status == "skipped" and "RecurrentLIF" in info.value.reason
+
+
+@pytest.fixture(scope="module")
+def cnn_models(data_dir, tmp_path_factory):
+    """A converted and a surrogate-trained digits CNN (as tests/test_architectures.py's)."""
+    from conftest import TRAINING
+    from spikemark.convert import convert_ann2snn
+    from spikemark.train import train_ann, train_snn
+
+    root, data = tmp_path_factory.mktemp("cnn"), str(data_dir / "digits.npz")
+    cfg = {"arch": "cnn", "hidden": [32], "channels": [8]}
+    paths = {m: str(root / f"{m}.pt") for m in ("ann", "ann2snn", "surrogate")}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small convolutions are far slower on two busy threads
+    try:
+        train_ann(data, paths["ann"], model_cfg=cfg, training={**TRAINING, "epochs": 8, "lr": 0.01}, seed=0)
+        convert_ann2snn(data, paths["ann"], paths["ann2snn"], normalisation="max", timesteps=[8], seed=0)
+        train_snn(data, paths["surrogate"], model_cfg=cfg, training={**TRAINING, "snn_epochs": 3}, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    return paths
+
+
+@pytest.mark.parametrize("method", ["ann2snn", "surrogate"])
+def test_sinabs_direct_mapping_runs_cnns(method, cnn_models, data_dir):
+    from spikemark.deploy import scores_on
+
+    source = load_checkpoint(cnn_models[method])
+    deployed = frameworks.get("sinabs").load(cnn_models[method], "cpu")
+    assert any(isinstance(m, torch.nn.Conv2d) for m in deployed.module.modules())
+    x, y = to_tensors(datasets.load(str(data_dir / "digits.npz")), "test")
+    x, y = x[:128], y[:128]
+    ref, out = scores_on(source, x, y, 8), scores_on(deployed, x, y, 8)
+    assert ref.abs().sum() > 0 and float((ref.argmax(1) == out.argmax(1)).float().mean()) >= 0.99
+    assert torch.allclose(ref, out, atol=1e-4, rtol=1e-4), float((ref - out).abs().max())
