@@ -1,11 +1,13 @@
-"""The other SNN libraries of the field's comparison: latency-benchmarked, deployment refused.
+"""The other SNN libraries of the field's comparison, each with its own LIF in the latency
+benchmark.
 
 Rockpool, Sinabs and Spyx each import NIR, but none of their imports reproduces the
 hard-reset LIF networks SpikingJelly exports (each module says why, and
-``tests/test_frameworks_libraries.py`` shows it on a real export). They are still
-``frameworks`` a config may name: their cells are ``skipped`` with that reason, so a
-comparison that lists them shows why they have no accuracy rows. Lava-DL and the EXODUS
-kernels cannot be installed where this project runs; they are registered as
+``tests/test_frameworks_libraries.py`` shows it on a real export). Sinabs deploys them by
+direct mapping instead (:mod:`spikemark.frameworks.sinabs_snn`); Rockpool and Spyx are
+still ``frameworks`` a config may name: their cells are ``skipped`` with the NIR reason,
+so a comparison that lists them shows why they have no accuracy rows. Lava-DL and the
+EXODUS kernels cannot be installed where this project runs; they are registered as
 :class:`Uninstallable`, whose cells are ``skipped`` with the concrete reason.
 """
 
@@ -49,7 +51,8 @@ def batch_major(linear, neuron, reset: Callable[[], None]) -> Callable:
 
 
 class BenchmarkedLibrary(Framework):
-    """A library whose own LIF layer the latency benchmark times; its deployment is refused.
+    """A library whose own LIF layer the latency benchmark times; its deployment is refused
+    with ``nir_reason`` unless a subclass maps models to it (Sinabs).
 
     Subclasses set ``name``, ``description``, ``packages``, ``module`` (the import name),
     ``nir_reason`` (why a surrogate-trained SNN does not run there) and ``latency_reset``.

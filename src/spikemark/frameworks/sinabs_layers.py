@@ -56,22 +56,15 @@ def to_sinabs(source: Classifier) -> nn.Sequential:
     """The direct mapping of a SpikingJelly SNN (see :mod:`spikemark.frameworks.sinabs_snn`)."""
     from spikingjelly.activation_based import neuron
 
-    from spikemark.frameworks.snntorch_snn import _avgpool2d, _conv2d
+    from spikemark.frameworks.snntorch_snn import copied_layer
 
     layers: list[nn.Module] = []
     for m in source.module:
-        if isinstance(m, neuron.BaseNode):
-            layers.append(OneStep(sinabs_neuron(m)))
-        elif isinstance(m, nn.Flatten):
-            layers.append(nn.Flatten(m.start_dim, m.end_dim))
-        elif isinstance(m, nn.Linear):
-            copy = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-            copy.load_state_dict(m.state_dict())
+        copy = copied_layer(m)
+        if copy is not None:
             layers.append(copy)
-        elif isinstance(m, nn.Conv2d):
-            layers.append(_conv2d(m))
-        elif isinstance(m, nn.AvgPool2d):
-            layers.append(_avgpool2d(m))
+        elif isinstance(m, neuron.BaseNode):
+            layers.append(OneStep(sinabs_neuron(m)))
         else:
             reason = f"sinabs has no mapping for {type(m).__name__} (arch {source.meta.get('arch', 'mlp')})"
             raise StageFailed("skipped", reason)

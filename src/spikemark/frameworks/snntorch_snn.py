@@ -90,6 +90,24 @@ def _avgpool2d(m: nn.AvgPool2d) -> nn.AvgPool2d:
                         count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
 
 
+def copied_layer(m: nn.Module) -> nn.Module | None:
+    """A plain torch copy (same weights and hyper-parameters) of one of SpikingJelly's
+    Flatten, Linear, Conv2d and AvgPool2d layers; None for any other module."""
+    from torch import nn
+
+    if isinstance(m, nn.Flatten):
+        return nn.Flatten(m.start_dim, m.end_dim)
+    if isinstance(m, nn.Linear):
+        copy = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+        copy.load_state_dict(m.state_dict())
+        return copy
+    if isinstance(m, nn.Conv2d):
+        return _conv2d(m)
+    if isinstance(m, nn.AvgPool2d):
+        return _avgpool2d(m)
+    return None
+
+
 def _single_step(m: nn.Module) -> None:
     if getattr(m, "step_mode", "s") != "s":
         raise ValueError(f"expected single-step layers in a converted SNN, {type(m).__name__} is multi-step")
@@ -106,16 +124,9 @@ def rate_snn_to_snntorch(source: Classifier) -> nn.Sequential:
     layers: list[nn.Module] = []
     for m in source.module:
         _single_step(m)
-        if isinstance(m, nn.Flatten):
-            layers.append(nn.Flatten(m.start_dim, m.end_dim))
-        elif isinstance(m, nn.Linear):
-            copy = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-            copy.load_state_dict(m.state_dict())
+        copy = copied_layer(m)
+        if copy is not None:
             layers.append(copy)
-        elif isinstance(m, nn.Conv2d):
-            layers.append(_conv2d(m))
-        elif isinstance(m, nn.AvgPool2d):
-            layers.append(_avgpool2d(m))
         elif isinstance(m, neuron.IFNode):
             if m.v_reset is not None:
                 raise ValueError("expected a soft-reset IF node in a converted SNN")

@@ -185,26 +185,20 @@ class PyNNPD14:
         h = self.cfg.resolution
         stock = bool(self.cfg.extra.get("pynn_stock_bookkeeping", False))
         self.projections = []
-        for i, target in enumerate(self.pops):
-            for j, source in enumerate(self.pops):
-                n_syn = int(d.num_synapses[i, j])
-                if n_syn <= 0:
-                    continue
-                w = float(d.weight_mean[i, j]) / 1000.0  # nA
-                delay = float(d.delay_mean[i, j])
-                syn = sim.StaticSynapse(
-                    weight=RandomDistribution("normal", mu=w, sigma=abs(w) * WEIGHT_REL_STD, rng=native),
-                    delay=RandomDistribution("normal", mu=delay, sigma=delay * DELAY_REL_STD, rng=native),
-                )
-                bounds = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
-                proj = sim.Projection(
-                    source,
-                    target,
-                    Fixed(n_syn, weight_bounds=bounds, min_delay=0.5 * h, stock=stock),
-                    synapse_type=syn,
-                    receptor_type="excitatory" if w >= 0 else "inhibitory",
-                )
-                self.projections.append(proj)
+        for target, source, n_syn, w, delay in self.recurrent_projections():
+            syn = sim.StaticSynapse(
+                weight=RandomDistribution("normal", mu=w, sigma=abs(w) * WEIGHT_REL_STD, rng=native),
+                delay=RandomDistribution("normal", mu=delay, sigma=delay * DELAY_REL_STD, rng=native),
+            )
+            bounds = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
+            proj = sim.Projection(
+                source,
+                target,
+                Fixed(n_syn, weight_bounds=bounds, min_delay=0.5 * h, stock=stock),
+                synapse_type=syn,
+                receptor_type="excitatory" if w >= 0 else "inhibitory",
+            )
+            self.projections.append(proj)
         for gen, target in zip(self.generators, self.pops):
             self.projections.append(
                 sim.Projection(
@@ -215,6 +209,16 @@ class PyNNPD14:
                     receptor_type="excitatory",
                 )
             )
+
+    def recurrent_projections(self):
+        """(target, source, synapse count, mean weight in nA, mean delay in ms) of every
+        recurrent projection with synapses."""
+        d = self.derived
+        for i, target in enumerate(self.pops):
+            for j, source in enumerate(self.pops):
+                n_syn = int(d.num_synapses[i, j])
+                if n_syn > 0:
+                    yield target, source, n_syn, float(d.weight_mean[i, j]) / 1000.0, float(d.delay_mean[i, j])
 
     def simulate(self, t_ms: float) -> None:
         self.sim.run(float(t_ms))

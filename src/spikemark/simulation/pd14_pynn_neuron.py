@@ -135,24 +135,19 @@ class PyNNNeuronPD14(PyNNPD14):
         sim, d, h = self.sim, self.derived, self.cfg.resolution
         charge = self.charge_factor()
         self.projections = []
-        for i, target in enumerate(self.pops):
-            for j, source in enumerate(self.pops):
-                n_syn = int(d.num_synapses[i, j])
-                if n_syn <= 0:
-                    continue
-                w = float(d.weight_mean[i, j]) / 1000.0 * charge  # nA
-                delay = float(d.delay_mean[i, j])
-                bounds = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
-                weights = redrawn(self.rng, w, abs(w) * WEIGHT_REL_STD, n_syn, *bounds)
-                delays = redrawn(self.rng, delay, delay * DELAY_REL_STD, n_syn, 0.5 * h, np.inf)
-                delays = np.maximum(np.round(delays / h), 1.0) * h  # NEST's delays lie on the grid
-                pairs = np.column_stack([
-                    self.rng.integers(0, len(source), n_syn), self.rng.integers(0, len(target), n_syn), weights, delays,
-                ])
-                self.projections.append(sim.Projection(
-                    source, target, sim.FromListConnector(pairs, column_names=["weight", "delay"]),
-                    synapse_type=sim.StaticSynapse(), receptor_type="excitatory" if w >= 0 else "inhibitory",
-                ))
+        for target, source, n_syn, w, delay in self.recurrent_projections():
+            w *= charge
+            bounds = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
+            weights = redrawn(self.rng, w, abs(w) * WEIGHT_REL_STD, n_syn, *bounds)
+            delays = redrawn(self.rng, delay, delay * DELAY_REL_STD, n_syn, 0.5 * h, np.inf)
+            delays = np.maximum(np.round(delays / h), 1.0) * h  # NEST's delays lie on the grid
+            pairs = np.column_stack([
+                self.rng.integers(0, len(source), n_syn), self.rng.integers(0, len(target), n_syn), weights, delays,
+            ])
+            self.projections.append(sim.Projection(
+                source, target, sim.FromListConnector(pairs, column_names=["weight", "delay"]),
+                synapse_type=sim.StaticSynapse(), receptor_type="excitatory" if w >= 0 else "inhibitory",
+            ))
         for gen, target in zip(self.generators, self.pops):
             self.projections.append(sim.Projection(
                 gen, target, sim.OneToOneConnector(),
