@@ -14,7 +14,8 @@ prepared datasets are not made here: ``--prepare`` copies the CPU run's into the
 folder, so every hardware measures the same models.
 
 Jobs run in priority order — the default config's cuda cells, then the latency benchmark,
-then the SpikingJelly backends' cells and the robustness sweeps — and a job that would start
+then the cells of the other frameworks (SpikingJelly's fused backends, Sinabs) and the
+robustness sweeps — and a job that would start
 after ``--budget-s`` is not started: its cells are ``skipped`` with that reason.
 
     python benchmarks/gpu_run.py --inputs CARRIED/inputs            # on the GPU machine

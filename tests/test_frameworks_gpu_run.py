@@ -32,11 +32,11 @@ def test_gpu_plan_is_the_default_config_on_cuda_with_the_published_workload():
     gpu_config = gpu_run.gpu_config([gpu_run.OVERLAY])
     plan, default = Plan(gpu_config), Plan(load(REPO / "config" / "config.yaml"))
     assert {s["hardware"] for s in plan.sweeps()} == {"cuda"}
-    # every cuda cell of the default config is in it, plus SpikingJelly's fused backends
+    # every cuda cell of the default config is in it, plus SpikingJelly's fused backends and Sinabs
     default_cuda = [c for c in default.ml_cells() if c["hardware"] == "cuda"]
     assert all(c in plan.ml_cells() for c in default_cuda)
     assert {c["framework"] for c in plan.ml_cells()} - {c["framework"] for c in default_cuda} == {
-        "spikingjelly-cuda", "spikingjelly-triton"}
+        "spikingjelly-cuda", "spikingjelly-triton", "sinabs"}
     bench = plan.latency_settings("cuda")
     assert bench["sizes"] == {"cuda": [4096, 8192, 16384]} and bench["timesteps"] == 500 and bench["batch_size"] == 16
     assert not gpu_config["simulation"]["enabled"]
