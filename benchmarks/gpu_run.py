@@ -52,7 +52,9 @@ def merged(base: dict, overlay: dict) -> dict:
     (as Snakemake merges a --configfile over the default)."""
     out = copy.deepcopy(base)
     for key, value in overlay.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
@@ -76,26 +78,44 @@ def sweep_job(plan: Plan, rule: str, sweep: dict) -> SimpleNamespace:
     models = _fill(plan.cell_files(PRUNED_MODEL, levels), wc)
     records = _fill(plan.cell_files(f"cells/{CELL}/deployment.json", levels), wc)
     inputs = {"dataset": plan.results(f"data/{wc['dataset']}.npz"), "model": models}
-    params = {"cells": plan.sweep_cells(**wc, levels=levels),
-              "conversion_timesteps": plan.conversion_timesteps(wc["method"])}
+    params = {
+        "cells": plan.sweep_cells(**wc, levels=levels),
+        "conversion_timesteps": plan.conversion_timesteps(wc["method"]),
+    }
     if rule == "deploy":
         outputs = {"record": records}
-        params |= {"framework": wc["framework"], "hardware_name": wc["hardware"],
-                   "agreement_threshold": config["deploy"]["agreement_threshold"]}
+        params |= {
+            "framework": wc["framework"],
+            "hardware_name": wc["hardware"],
+            "agreement_threshold": config["deploy"]["agreement_threshold"],
+        }
     elif rule == "measure":
         inputs["deployment"] = records
-        outputs = {"metrics": _fill(plan.cell_files(f"cells/{CELL}/metrics.csv"), wc),
-                   "provenance": _fill(plan.cell_files(f"cells/{CELL}/provenance.json"), wc)}
+        outputs = {
+            "metrics": _fill(plan.cell_files(f"cells/{CELL}/metrics.csv"), wc),
+            "provenance": _fill(plan.cell_files(f"cells/{CELL}/provenance.json"), wc),
+        }
         params |= {"measure_cfg": plan.measure_settings(), "track": "ml"}
     else:
         inputs["deployment"] = records
-        outputs = {"metrics": _fill(plan.cell_files(f"cells/{CELL}/robustness.csv", levels), wc),
-                   "provenance": _fill(plan.cell_files(f"cells/{CELL}/robustness_provenance.json", levels), wc)}
-        params |= {"robustness_cfg": plan.robustness_settings(), "batch_size": config["measure"]["batch_size"],
-                   "track": "ml"}
+        outputs = {
+            "metrics": _fill(plan.cell_files(f"cells/{CELL}/robustness.csv", levels), wc),
+            "provenance": _fill(plan.cell_files(f"cells/{CELL}/robustness_provenance.json", levels), wc),
+        }
+        params |= {
+            "robustness_cfg": plan.robustness_settings(),
+            "batch_size": config["measure"]["batch_size"],
+            "track": "ml",
+        }
     threads = 1 if rule == "deploy" else config["measure"]["threads"]
-    return SimpleNamespace(rule=rule, input=inputs, output=outputs, params=params, threads=threads,
-                           log=[plan.logs(f"{rule}/{SWEEP.format(**wc)}.log")])
+    return SimpleNamespace(
+        rule=rule,
+        input=inputs,
+        output=outputs,
+        params=params,
+        threads=threads,
+        log=[plan.logs(f"{rule}/{SWEEP.format(**wc)}.log")],
+    )
 
 
 def latency_job(plan: Plan, cell: dict) -> SimpleNamespace:
@@ -104,9 +124,15 @@ def latency_job(plan: Plan, cell: dict) -> SimpleNamespace:
     return SimpleNamespace(
         rule="latency_benchmark",
         input={},
-        output={"metrics": plan.results(f"latency/{where}/metrics.csv"),
-                "provenance": plan.results(f"latency/{where}/provenance.json")},
-        params={"coords": dict(cell), "bench_cfg": plan.latency_settings(cell["hardware"]), "track": "latency"},
+        output={
+            "metrics": plan.results(f"latency/{where}/metrics.csv"),
+            "provenance": plan.results(f"latency/{where}/provenance.json"),
+        },
+        params={
+            "coords": dict(cell),
+            "bench_cfg": plan.latency_settings(cell["hardware"]),
+            "track": "latency",
+        },
         threads=plan.config["latency_benchmark"]["threads"],
         log=[plan.logs(f"latency/{where}.log")],
     )
@@ -118,7 +144,9 @@ def jobs(plan: Plan) -> list[SimpleNamespace]:
     backends = [s for s in plan.sweeps() if s["framework"] not in DEFAULT_FRAMEWORKS]
     ordered = [job for s in default for job in (sweep_job(plan, "deploy", s), sweep_job(plan, "measure", s))]
     ordered += [latency_job(plan, c) for c in plan.latency_cells()]
-    ordered += [job for s in backends for job in (sweep_job(plan, "deploy", s), sweep_job(plan, "measure", s))]
+    ordered += [
+        job for s in backends for job in (sweep_job(plan, "deploy", s), sweep_job(plan, "measure", s))
+    ]
     ordered += [sweep_job(plan, "robustness", s) for s in plan.robustness_sweeps()]
     return ordered
 
@@ -152,8 +180,13 @@ def skip_job(job: SimpleNamespace, reason: str) -> None:
         params = {**job.params, **cell}
         write_tombstones({k: v for k, v in outputs.items() if k != "provenance"}, "skipped", reason, params)
         if "provenance" in outputs:
-            record = provenance.collect("", started=provenance.utc_now(), rule=job.rule,
-                                        config_hash=provenance.config_hash(params), config_slice="{}")
+            record = provenance.collect(
+                "",
+                started=provenance.utc_now(),
+                rule=job.rule,
+                config_hash=provenance.config_hash(params),
+                config_slice="{}",
+            )
             provenance.write(record, outputs["provenance"])
 
 
@@ -184,9 +217,16 @@ def run(plan: Plan, budget_s: float) -> dict:
         metrics += found
         provenance_files += prov
         print(f"gpu_run: {job.rule} {job.log[0]} done at {time.monotonic() - start:.0f} s", flush=True)
-    return aggregate(metrics, provenance_files, plan.results("metrics.csv"), plan.results("provenance.csv"),
-                     plan.results("metrics.nc"), plan.results("summary.json"), config_hash=plan.config_hash,
-                     config_text=json.dumps(plan.config, sort_keys=True))
+    return aggregate(
+        metrics,
+        provenance_files,
+        plan.results("metrics.csv"),
+        plan.results("provenance.csv"),
+        plan.results("metrics.nc"),
+        plan.results("summary.json"),
+        config_hash=plan.config_hash,
+        config_text=json.dumps(plan.config, sort_keys=True),
+    )
 
 
 def inputs_of(plan: Plan) -> list[str]:
@@ -216,7 +256,9 @@ def prepare(plan: Plan, cpu_results: Path, carry: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     if missing:
-        raise SystemExit(f"gpu_run: {len(missing)} inputs missing in {cpu_results} (train first), e.g. {missing[0]}")
+        raise SystemExit(
+            f"gpu_run: {len(missing)} inputs missing in {cpu_results} (train first), e.g. {missing[0]}"
+        )
 
 
 def unpack(plan: Plan, carried: Path) -> None:
@@ -231,11 +273,18 @@ def unpack(plan: Plan, carried: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--overlay", action="append", type=Path, default=[],
-                        help="config overlays after benchmarks/gpu.yaml (e.g. benchmarks/gpu_smoke.yaml)")
+    parser.add_argument(
+        "--overlay",
+        action="append",
+        type=Path,
+        default=[],
+        help="config overlays after benchmarks/gpu.yaml (e.g. benchmarks/gpu_smoke.yaml)",
+    )
     parser.add_argument("--results", help="results folder (default: the overlay's results_dir)")
     parser.add_argument("--inputs", type=Path, help="carried inputs (datasets, pruned models) to run from")
-    parser.add_argument("--prepare", type=Path, metavar="CPU_RESULTS", help="copy inputs from a CPU results folder")
+    parser.add_argument(
+        "--prepare", type=Path, metavar="CPU_RESULTS", help="copy inputs from a CPU results folder"
+    )
     parser.add_argument("--carry", type=Path, help="with --prepare: where the inputs go")
     parser.add_argument("--budget-s", type=float, default=480.0, help="start no job after this many seconds")
     args = parser.parse_args(argv)

@@ -36,9 +36,16 @@ def test_gpu_plan_is_the_default_config_on_cuda_with_the_published_workload():
     default_cuda = [c for c in default.ml_cells() if c["hardware"] == "cuda"]
     assert all(c in plan.ml_cells() for c in default_cuda)
     assert {c["framework"] for c in plan.ml_cells()} - {c["framework"] for c in default_cuda} == {
-        "spikingjelly-cuda", "spikingjelly-triton", "sinabs"}
+        "spikingjelly-cuda",
+        "spikingjelly-triton",
+        "sinabs",
+    }
     bench = plan.latency_settings("cuda")
-    assert bench["sizes"] == {"cuda": [4096, 8192, 16384]} and bench["timesteps"] == 500 and bench["batch_size"] == 16
+    assert (
+        bench["sizes"] == {"cuda": [4096, 8192, 16384]}
+        and bench["timesteps"] == 500
+        and bench["batch_size"] == 16
+    )
     assert not gpu_config["simulation"]["enabled"]
 
 
@@ -62,7 +69,9 @@ def test_budget_spent_skips_every_job_with_the_reason(tmp_path):
     table = pd.read_csv(tmp_path / "gpu" / "metrics.csv", keep_default_na=False)
     assert summary["by_status"]["skipped"] == summary["cells"] > 0
     assert set(table.metric) == {"cell"} and table.reason.str.contains("time budget").all()
-    assert len(pd.read_csv(tmp_path / "gpu" / "provenance.csv")) == len(table) + 1  # one per cell, and the aggregate
+    assert (
+        len(pd.read_csv(tmp_path / "gpu" / "provenance.csv")) == len(table) + 1
+    )  # one per cell, and the aggregate
 
 
 @pytest.mark.slow
@@ -82,15 +91,42 @@ def test_smoke_run_on_cpu_from_carried_inputs_merges_into_a_report(tmp_path):
     models.mkdir(parents=True)
     cfg = {"arch": "mlp", "hidden": [32]}
     train_ann(str(data), str(models / "ann.pt"), model_cfg=cfg, training=TRAINING, seed=0)
-    convert_ann2snn(str(data), str(models / "ann.pt"), str(models / "ann2snn.pt"), normalisation="max",
-                    timesteps=[8, 16, 32, 64], seed=0)
+    convert_ann2snn(
+        str(data),
+        str(models / "ann.pt"),
+        str(models / "ann2snn.pt"),
+        normalisation="max",
+        timesteps=[8, 16, 32, 64],
+        seed=0,
+    )
     train_snn(str(data), str(models / "surrogate.pt"), model_cfg=cfg, training=TRAINING, seed=0)
     for method in ("ann", "ann2snn", "surrogate"):
-        prune_model(str(data), str(models / f"{method}.pt"), str(models / method / "none" / "pruned_s0.pt"),
-                    sparsity=0.0, method="none", finetune_epochs=0, training=TRAINING, seed=0)
+        prune_model(
+            str(data),
+            str(models / f"{method}.pt"),
+            str(models / method / "none" / "pruned_s0.pt"),
+            sparsity=0.0,
+            method="none",
+            finetune_epochs=0,
+            training=TRAINING,
+            seed=0,
+        )
     carried, gpu = tmp_path / "carry", tmp_path / "gpu"
-    assert gpu_run.main(["--overlay", str(SMOKE), "--results", str(tmp_path / "x"), "--prepare", str(cpu),
-                         "--carry", str(carried)]) == 0
+    assert (
+        gpu_run.main(
+            [
+                "--overlay",
+                str(SMOKE),
+                "--results",
+                str(tmp_path / "x"),
+                "--prepare",
+                str(cpu),
+                "--carry",
+                str(carried),
+            ]
+        )
+        == 0
+    )
     assert gpu_run.main(["--overlay", str(SMOKE), "--results", str(gpu), "--inputs", str(carried)]) == 0
     summary = json.loads((gpu / "summary.json").read_text())
     assert summary["by_status"]["failed"] == 0 and summary["by_status"]["ok"] >= 8

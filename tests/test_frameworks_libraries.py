@@ -19,7 +19,14 @@ from spikemark.train import to_tensors
 
 LIBRARIES = ["rockpool", "sinabs", "spyx", "spyx-fp16"]
 UNINSTALLABLE = ["lava-dl", "sinabs-exodus", "rockpool-exodus"]
-CFG = {"timesteps": 6, "batch_size": 3, "warmup": 1, "repeats": 2, "sizes": {"cpu": [16, 32]}, "compile": "never"}
+CFG = {
+    "timesteps": 6,
+    "batch_size": 3,
+    "warmup": 1,
+    "repeats": 2,
+    "sizes": {"cpu": [16, 32]},
+    "compile": "never",
+}
 
 
 def exact_spec(timesteps=12, batch=2, size=8) -> LayerSpec:
@@ -27,15 +34,21 @@ def exact_spec(timesteps=12, batch=2, size=8) -> LayerSpec:
     the library's spikes can be compared with a NumPy reference bit for bit."""
     rng = np.random.default_rng(3)
     weight = rng.integers(-4, 13, (size, size)).astype(np.float32) / 8
-    return LayerSpec(spike_input(timesteps, batch, size, rate=0.5), "cpu", weight=weight,
-                     bias=np.zeros(size, dtype=np.float32))
+    return LayerSpec(
+        spike_input(timesteps, batch, size, rate=0.5),
+        "cpu",
+        weight=weight,
+        bias=np.zeros(size, dtype=np.float32),
+    )
 
 
 def currents(spec: LayerSpec) -> np.ndarray:
     return spec.inputs @ spec.weight.T + spec.bias
 
 
-def subtractive_lif(current: np.ndarray, decay: float, threshold: float, *, test_before_input: bool) -> np.ndarray:
+def subtractive_lif(
+    current: np.ndarray, decay: float, threshold: float, *, test_before_input: bool
+) -> np.ndarray:
     """NumPy reference of a LIF that adds the input without gain and resets by subtraction.
 
     ``test_before_input`` (Spyx): the spike is tested on the previous membrane, before the
@@ -112,7 +125,9 @@ def test_spyx_fp16_computes_in_float16_and_trains():
     workload.backward((out, vjp))
     workload.synchronize()
     (grads,) = workload.gradients
-    kernel_grad = np.asarray(jax.tree.leaves(grads)[0], dtype=np.float32)  # surrogate gradient reaches the weights
+    kernel_grad = np.asarray(
+        jax.tree.leaves(grads)[0], dtype=np.float32
+    )  # surrogate gradient reaches the weights
     assert np.abs(kernel_grad).sum() > 0
 
 
@@ -205,8 +220,15 @@ def test_spyx_nir_import_builds_nothing_or_another_network(digits_models, data_d
 def test_deploy_skips_the_libraries_with_their_reason(name, digits_models, data_dir, tmp_path):
     reasons = set()
     for method in ("surrogate", "ann2snn"):
-        result = deploy(str(data_dir / "digits.npz"), str(digits_models[method]), str(tmp_path / f"{method}.json"),
-                        framework=name, hardware_name="cpu", conversion_timesteps=[4], agreement_threshold=0.99)
+        result = deploy(
+            str(data_dir / "digits.npz"),
+            str(digits_models[method]),
+            str(tmp_path / f"{method}.json"),
+            framework=name,
+            hardware_name="cpu",
+            conversion_timesteps=[4],
+            agreement_threshold=0.99,
+        )
         assert result["status"] == "skipped" and result["reason"]
         reasons.add(result["reason"])
     fw = frameworks.get(name)
@@ -217,7 +239,9 @@ def test_nir_reasons_name_the_library_and_node():
     for name in ("rockpool", "sinabs", "spyx"):
         reason = frameworks.get(name).nir_reason
         assert reason.startswith(name) and "nir.LIF" in reason
-    assert frameworks.get("rockpool").unsupported_reason("spiking_snn") == frameworks.get("rockpool").nir_reason
+    assert (
+        frameworks.get("rockpool").unsupported_reason("spiking_snn") == frameworks.get("rockpool").nir_reason
+    )
     assert "soft reset" in frameworks.get("rockpool").unsupported_reason("rate_snn")
     # Sinabs deploys both kinds by direct mapping instead
     assert frameworks.get("sinabs").unsupported_reason("spiking_snn") is None
@@ -255,13 +279,19 @@ def test_latency_table_puts_published_times_and_ratios_beside_ours(tmp_path):
     assert sinabs["published fwd + bwd, 16k (ms)"] == "2190"  # 2.19 s, published
     assert sinabs["published × fastest"] == "46.6"  # 2.19 s / 0.047 s (Spyx fp16)
     spyx = lat[(lat["framework"] == "spyx") & (lat["size"].astype(str) == "16")].iloc[0]
-    assert (spyx["variant"], spyx["published fwd + bwd, 16k (ms)"], spyx["published × fastest"]) == ("compiled", "76", "1.62")
+    assert (spyx["variant"], spyx["published fwd + bwd, 16k (ms)"], spyx["published × fastest"]) == (
+        "compiled",
+        "76",
+        "1.62",
+    )
     lava = lat[lat["framework"] == "lava-dl"].iloc[0]
     assert lava["status"] == "skipped" and lava["published fwd + bwd, 16k (ms)"] == "171"
     # ours: forward + backward (sum of the two medians), and the ratio to the fastest of this size
     for size in ("16", "32"):
         rows = lat[lat["size"].astype(str) == size]
-        measured = raw[(raw["size"].astype(str) == size) & raw["metric"].isin(["forward_time", "backward_time"])]
+        measured = raw[
+            (raw["size"].astype(str) == size) & raw["metric"].isin(["forward_time", "backward_time"])
+        ]
         sums = measured.groupby("framework")["value"].sum() * 1e3
         ratios = sorted(float(r) for r in rows["× fastest here"])
         assert ratios[0] == 1.0 and ratios[1] == pytest.approx(sums.max() / sums.min(), rel=0.01)
@@ -294,12 +324,21 @@ def test_sinabs_direct_mapping_reproduces_the_source(method, digits_models, data
 def test_measure_stage_on_sinabs_counts_what_spikingjelly_counts(method, digits_models, data_dir, tmp_path):
     from conftest import measure_on_spikingjelly_and
 
-    ref, out = measure_on_spikingjelly_and("sinabs", str(data_dir / "digits.npz"), str(digits_models[method]), method,
-                                           tmp_path)
+    ref, out = measure_on_spikingjelly_and(
+        "sinabs", str(data_dir / "digits.npz"), str(digits_models[method]), method, tmp_path
+    )
     assert out.loc["deploy_agreement", "value"] == 1.0
-    for metric in ("accuracy", "effective_acs", "effective_macs", "dense_synops", "activation_sparsity",
-                   "membrane_updates"):
-        assert float(out.loc[metric, "value"]) == pytest.approx(float(ref.loc[metric, "value"]), rel=1e-3), metric
+    for metric in (
+        "accuracy",
+        "effective_acs",
+        "effective_macs",
+        "dense_synops",
+        "activation_sparsity",
+        "membrane_updates",
+    ):
+        assert float(out.loc[metric, "value"]) == pytest.approx(
+            float(ref.loc[metric, "value"]), rel=1e-3
+        ), metric
     assert float(out.loc["membrane_updates", "value"]) > 0
 
 
@@ -310,8 +349,13 @@ def test_sinabs_skips_what_it_cannot_map(data_dir, tmp_path):
     from conftest import TRAINING
 
     path = tmp_path / "rsnn.pt"
-    train_snn(str(data_dir / "randman.npz"), str(path), model_cfg={"arch": "rsnn", "hidden": [8]},
-              training={**TRAINING, "snn_epochs": 1}, seed=0)
+    train_snn(
+        str(data_dir / "randman.npz"),
+        str(path),
+        model_cfg={"arch": "rsnn", "hidden": [8]},
+        training={**TRAINING, "snn_epochs": 1},
+        seed=0,
+    )
     with pytest.raises(StageFailed) as info:
         frameworks.get("sinabs").load(str(path), "cpu")
     assert info.value.status == "skipped" and "RecurrentLIF" in info.value.reason

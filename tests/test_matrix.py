@@ -132,8 +132,8 @@ def test_simulation_runs_validation_and_resources():
 
 def test_the_paper_plan_is_the_full_matrix():
     plan = Plan(PAPER)
-    assert len(plan.ml_cells()) == 5808  # 11 method x framework pairs x 8 datasets x 2 hardware x 11 levels x 3 seeds
-    assert len(plan.sweeps()) == 5808 // len(plan.levels)
+    assert len(plan.ml_cells()) == 6864  # 13 method x framework pairs x 8 datasets x 2 hardware x 11 levels x 3 seeds
+    assert len(plan.sweeps()) == 6864 // len(plan.levels)
     assert plan.sim_runs() and plan.latency_cells()
 
 

@@ -42,7 +42,9 @@ def test_neuron_network_follows_the_parameters():
     try:
         sizes = net.population_sizes()
         assert [sizes[p] for p in POPULATIONS] == [int(n) for n in d.num_neurons]
-        assert np.array_equal(net.recurrent_connections(), d.num_synapses)  # fixed total number per projection
+        assert np.array_equal(
+            net.recurrent_connections(), d.num_synapses
+        )  # fixed total number per projection
         # recurrent synapses plus one Poisson source per neuron, as NEST counts them
         assert net.kernel_status()["num_connections"] == d.total_synapses + d.total_neurons
         l23e = net.projections[0]  # L23E <- L23E
@@ -66,11 +68,18 @@ def _mean_depolarisation(weight_factor: float) -> tuple[float, float]:
     sim.setup(timestep=h, min_delay=h)
     times = np.unique(np.round(np.random.default_rng(0).uniform(1, t_end - 50, 1500), 1))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
-    cell = sim.Population(1, sim.IF_curr_exp(cm=c_m, tau_m=tau_m, tau_syn_E=tau_s, v_rest=-65.0, v_thresh=-50.0))
+    cell = sim.Population(
+        1, sim.IF_curr_exp(cm=c_m, tau_m=tau_m, tau_syn_E=tau_s, v_rest=-65.0, v_thresh=-50.0)
+    )
     cell.initialize(v=-65.0)
     cell.record("v")
-    sim.Projection(source, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=w * weight_factor, delay=delay),
-                   receptor_type="excitatory")
+    sim.Projection(
+        source,
+        cell,
+        sim.AllToAllConnector(),
+        sim.StaticSynapse(weight=w * weight_factor, delay=delay),
+        receptor_type="excitatory",
+    )
     sim.run(t_end)
     v = np.asarray(cell.get_data().segments[0].analogsignals[0]).ravel()
     sim.end()
@@ -103,8 +112,18 @@ def test_brian2_is_skipped_with_the_reason(tmp_path):
 
 
 def test_neuron_timed_run_counts_spikes_without_recording_them():
-    rec = run_pd14(PD14Config(N_scaling=0.02, K_scaling=0.02, drive="poisson", t_presim_ms=50.0, t_sim_ms=100.0,
-                              threads=1, seed=2), "pynn-neuron")
+    rec = run_pd14(
+        PD14Config(
+            N_scaling=0.02,
+            K_scaling=0.02,
+            drive="poisson",
+            t_presim_ms=50.0,
+            t_sim_ms=100.0,
+            threads=1,
+            seed=2,
+        ),
+        "pynn-neuron",
+    )
     assert rec.spikes is None and rec.spike_count > 0 and rec.rtf > 0
     assert rec.num_connections == rec.recurrent_synapses + rec.num_neurons
 
@@ -126,23 +145,43 @@ def test_neuron_run_is_valid_against_the_nest_ensemble(tmp_path):
     refs = []
     for seed in (101, 102, 103):
         path = tmp_path / f"ref{seed}.json"
-        cells.validation_run(path, framework="nest", scale="N0.05_K0.05", seed=seed, threads=1, network=NETWORK)
+        cells.validation_run(
+            path, framework="nest", scale="N0.05_K0.05", seed=seed, threads=1, network=NETWORK
+        )
         refs.append(path)
     test = tmp_path / "neuron.json"
-    in_own_process(cells.validation_run, test, framework="pynn-neuron", scale="N0.05_K0.05", seed=7, threads=1,
-                   network=NETWORK)
+    in_own_process(
+        cells.validation_run,
+        test,
+        framework="pynn-neuron",
+        scale="N0.05_K0.05",
+        seed=7,
+        threads=1,
+        network=NETWORK,
+    )
     verdict = tmp_path / "verdict.json"
     coords = {"framework": "pynn-neuron", "scale": "N0.05_K0.05", "variant": "validation"}
-    cells.validate([test], refs, tmp_path / "validation.csv", verdict, coords=coords,
-                   judge={"min_rate_hz": 0.1, "ks_margin": 0.5, "ks_alpha": 0.01})
+    cells.validate(
+        [test],
+        refs,
+        tmp_path / "validation.csv",
+        verdict,
+        coords=coords,
+        judge={"min_rate_hz": 0.1, "ks_margin": 0.5, "ks_alpha": 0.01},
+    )
     assert '"status": "ok"' in verdict.read_text(), verdict.read_text()
     ensemble, neuron = [RunStats.load(p) for p in refs], RunStats.load(test)
     for pop in POPULATIONS:
         ref = np.mean([r.mean("rate", pop) for r in ensemble])
         assert neuron.mean("rate", pop) == pytest.approx(ref, rel=0.35, abs=0.2), pop
     timed = tmp_path / "timed.csv"
-    in_own_process(cells.simulate, verdict, timed, network=NETWORK,
-                   coords={"framework": "pynn-neuron", "scale": "N0.05_K0.05", "ranks": 1, "threads": 1, "seed": 7})
+    in_own_process(
+        cells.simulate,
+        verdict,
+        timed,
+        network=NETWORK,
+        coords={"framework": "pynn-neuron", "scale": "N0.05_K0.05", "ranks": 1, "threads": 1, "seed": 7},
+    )
     rows = pd.read_csv(timed, keep_default_na=False).set_index("metric")
     assert rows.loc["rtf", "status"] == "ok" and float(rows.loc["rtf", "value"]) > 0
     assert float(rows.loc["spike_count", "value"]) > 0
@@ -150,4 +189,3 @@ def test_neuron_run_is_valid_against_the_nest_ensemble(tmp_path):
         f"PD14 on pyNN.neuron, N = K = 0.05, Poisson, 1 thread: validated (KS vs 3 NEST seeds); "
         f"RTF {float(rows.loc['rtf', 'value']):.1f}, construction {float(rows.loc['time_construction', 'value']):.1f} s"
     )
-

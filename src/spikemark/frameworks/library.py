@@ -134,10 +134,16 @@ EXODUS_REASON = (
     "compiles a CUDA extension against the installed torch, so no wheel can be carried to a GPU machine"
 )
 SINABS_EXODUS = Uninstallable(
-    "sinabs-exodus", "Sinabs with its EXODUS CUDA kernels: skipped (sdist-only CUDA build).", "sinabs.exodus",
-    "sinabs-exodus", EXODUS_REASON,
+    "sinabs-exodus",
+    "Sinabs with its EXODUS CUDA kernels: skipped (sdist-only CUDA build).",
+    "sinabs.exodus",
+    "sinabs-exodus",
+    EXODUS_REASON,
 )
 ROCKPOOL_EXODUS = Uninstallable(
-    "rockpool-exodus", "Rockpool's LIFExodus (the EXODUS CUDA kernels): skipped (sdist-only CUDA build).",
-    "sinabs.exodus", "sinabs-exodus", EXODUS_REASON,
+    "rockpool-exodus",
+    "Rockpool's LIFExodus (the EXODUS CUDA kernels): skipped (sdist-only CUDA build).",
+    "sinabs.exodus",
+    "sinabs-exodus",
+    EXODUS_REASON,
 )

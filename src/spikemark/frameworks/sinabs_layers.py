@@ -32,8 +32,14 @@ def hard_reset_lif(tau: float, threshold: float = 1.0) -> sl.LIF:
     """SpikingJelly's hard-reset LIF (``decay_input``, reset to 0) in Sinabs:
     ``V = α·V + (1−α)·I`` with α = 1 − 1/τ set directly (Sinabs' own τ would give
     ``exp(−1/τ)``), one spike when ``V ≥ θ``, then ``V = 0``."""
-    lif = sl.LIF(tau_mem=tau, spike_threshold=torch.tensor(float(threshold)), spike_fn=activation.SingleSpike,
-                 reset_fn=activation.MembraneReset(), norm_input=True, train_alphas=True)
+    lif = sl.LIF(
+        tau_mem=tau,
+        spike_threshold=torch.tensor(float(threshold)),
+        spike_fn=activation.SingleSpike,
+        reset_fn=activation.MembraneReset(),
+        norm_input=True,
+        train_alphas=True,
+    )
     with torch.no_grad():
         lif.alpha_mem.fill_(1.0 - 1.0 / tau)
     return lif
@@ -47,9 +53,14 @@ def sinabs_neuron(node: nn.Module) -> nn.Module:
         # (Sinabs' MembraneReset adds its reset value to every neuron, so only 0 maps.)
         return hard_reset_lif(float(node.tau), float(node.v_threshold))
     if isinstance(node, neuron.IFNode) and node.v_reset is None:
-        return sl.IAF(spike_threshold=torch.tensor(float(node.v_threshold)), spike_fn=activation.SingleSpike,
-                      reset_fn=activation.MembraneSubtract())
-    raise StageFailed("skipped", f"sinabs has no mapping for SpikingJelly's {type(node).__name__} as configured")
+        return sl.IAF(
+            spike_threshold=torch.tensor(float(node.v_threshold)),
+            spike_fn=activation.SingleSpike,
+            reset_fn=activation.MembraneSubtract(),
+        )
+    raise StageFailed(
+        "skipped", f"sinabs has no mapping for SpikingJelly's {type(node).__name__} as configured"
+    )
 
 
 def to_sinabs(source: Classifier) -> nn.Sequential:

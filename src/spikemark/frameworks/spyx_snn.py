@@ -88,8 +88,10 @@ def import_unavailable() -> str | None:
             from importlib.metadata import version
 
             text = str(exc).strip().splitlines()
-            return (f"{module} does not import with JAX {version('jax')} here: {type(exc).__name__}: "
-                    f"{text[0] if text else ''}")[:300]
+            return (
+                f"{module} does not import with JAX {version('jax')} here: {type(exc).__name__}: "
+                f"{text[0] if text else ''}"
+            )[:300]
     return None
 
 

@@ -126,8 +126,11 @@ class PyNNNeuronPD14(PyNNPD14):
         """One ``SpikeSourcePoisson`` per neuron at its population's generator rate."""
         sim, d = self.sim, self.derived
         return [
-            sim.Population(int(d.num_neurons[i]), sim.SpikeSourcePoisson(rate=float(d.poisson_rates[i])),
-                           label=f"bg_{name}")
+            sim.Population(
+                int(d.num_neurons[i]),
+                sim.SpikeSourcePoisson(rate=float(d.poisson_rates[i])),
+                label=f"bg_{name}",
+            )
             for i, name in enumerate(POPULATIONS)
         ]
 
@@ -141,19 +144,35 @@ class PyNNNeuronPD14(PyNNPD14):
             weights = redrawn(self.rng, w, abs(w) * WEIGHT_REL_STD, n_syn, *bounds)
             delays = redrawn(self.rng, delay, delay * DELAY_REL_STD, n_syn, 0.5 * h, np.inf)
             delays = np.maximum(np.round(delays / h), 1.0) * h  # NEST's delays lie on the grid
-            pairs = np.column_stack([
-                self.rng.integers(0, len(source), n_syn), self.rng.integers(0, len(target), n_syn), weights, delays,
-            ])
-            self.projections.append(sim.Projection(
-                source, target, sim.FromListConnector(pairs, column_names=["weight", "delay"]),
-                synapse_type=sim.StaticSynapse(), receptor_type="excitatory" if w >= 0 else "inhibitory",
-            ))
+            pairs = np.column_stack(
+                [
+                    self.rng.integers(0, len(source), n_syn),
+                    self.rng.integers(0, len(target), n_syn),
+                    weights,
+                    delays,
+                ]
+            )
+            self.projections.append(
+                sim.Projection(
+                    source,
+                    target,
+                    sim.FromListConnector(pairs, column_names=["weight", "delay"]),
+                    synapse_type=sim.StaticSynapse(),
+                    receptor_type="excitatory" if w >= 0 else "inhibitory",
+                )
+            )
         for gen, target in zip(self.generators, self.pops):
-            self.projections.append(sim.Projection(
-                gen, target, sim.OneToOneConnector(),
-                synapse_type=sim.StaticSynapse(weight=d.weight_ext / 1000.0 * charge, delay=DELAY_POISSON),
-                receptor_type="excitatory",
-            ))
+            self.projections.append(
+                sim.Projection(
+                    gen,
+                    target,
+                    sim.OneToOneConnector(),
+                    synapse_type=sim.StaticSynapse(
+                        weight=d.weight_ext / 1000.0 * charge, delay=DELAY_POISSON
+                    ),
+                    receptor_type="excitatory",
+                )
+            )
 
     def simulate(self, t_ms: float) -> None:
         super().simulate(t_ms)
