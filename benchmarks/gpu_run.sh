@@ -11,8 +11,9 @@
 #       offline (--no-index --no-deps) into a venv over the machine's own Python (its torch,
 #       JAX, numpy and scipy), then run; results in $OUT/results-gpu (or ./results-gpu).
 #   benchmarks/gpu_run.sh --dry-run [BASE_PYTHON]  here: the same install into a fresh venv over
-#       BASE_PYTHON (a Python 3.12 with torch and JAX, standing in for the GPU machine's), then
-#       the same jobs, tiny, on the CPU (benchmarks/gpu_smoke.yaml).
+#       BASE_PYTHON (a Python 3.12 with torch and JAX, standing in for the GPU machine's; by
+#       default one built once in ~/.cache/spikemark-gpu-standin from PyPI), then the same
+#       jobs, tiny, on the CPU (benchmarks/gpu_smoke.yaml). Run --prepare first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,6 @@ say() { echo "gpu_run.sh: $*"; }
 
 prepare() {
   local cpu_results=${1:-results} venv_python=${VENV_PYTHON:-.venv/bin/python}
-  [ -x "$venv_python" ] || venv_python=/work/main/.venv/bin/python
   rm -rf "$CARRY" && mkdir -p "$CARRY/wheels" "$CARRY/inputs"
   local pins=()
   for dist in "${DISTRIBUTIONS[@]}"; do
@@ -71,12 +71,25 @@ install() {  # install PYTHON ENV [BASE_SITE]: the carried wheels, offline, over
   "$RUN" -c "import spikingjelly, snntorch, norse, nir, nirtorch, neurobench, pandas, xarray, rockpool, sinabs"
 }
 
+standin() {  # a Python 3.12 with the GPU machine's torch and JAX (CPU builds of JAX), built once
+  local base=$STANDIN/bin/python python
+  if ! [ -x "$base" ]; then
+    python=$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -1)
+    [ -n "$python" ] || { say "no Python 3.12 found (python3.12 on PATH or pyenv)"; exit 2; }
+    say "building the GPU machine's stand-in in $STANDIN (torch 2.11.0, JAX 0.11.2 from PyPI; ~5 GB, once)"
+    "$python" -m venv "$STANDIN"
+    "$STANDIN/bin/python" -m pip install -q torch==2.11.0 jax==0.11.2 jaxlib==0.11.2
+  fi
+  echo "$base"
+}
+
+STANDIN=${STANDIN:-$HOME/.cache/spikemark-gpu-standin/base312}
 case "${1:-}" in
   --prepare)
     prepare "${2:-results}"
     ;;
   --dry-run)
-    base=${2:-${BASE_PYTHON:-$HOME/.cache/spikemark-gpu-standin/base312/bin/python}}
+    base=${2:-${BASE_PYTHON:-$(standin)}}
     "$base" -c "import sys, torch, jax; assert sys.version_info[:2] == (3, 12), sys.version" \
       || { say "BASE_PYTHON must be a Python 3.12 with torch and JAX (the GPU machine's stand-in)"; exit 2; }
     env=${TMPDIR:-/tmp}/spikemark-gpu-dry-run
@@ -97,7 +110,7 @@ case "${1:-}" in
     "$RUN" benchmarks/gpu_run.py --inputs "$CARRY/inputs" --results "$out" --budget-s "${BUDGET_S:-420}"
     ;;
   *)
-    sed -n '2,17p' "$0"
+    awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"
     exit 2
     ;;
 esac
