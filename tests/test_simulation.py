@@ -8,13 +8,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
+from powercap_stand_in import CpuPower, powercap  # noqa: F401 - the stand-in powercap tree fixture
 
 from spikemark import pipeline
 from spikemark.results import COLUMNS, ResultSet
 from spikemark.simulation import cells
 from spikemark.simulation.pd14_nest import NestPD14
 from spikemark.simulation.pd14_params import POPULATIONS, PD14Config, derive
-from spikemark.simulation.run import record_rows, run_pd14
+from spikemark.simulation.run import pd14_metering, record_rows, run_pd14
 from spikemark.simulation.validate import judge, run_stats
 
 #: Small enough for seconds per run, large enough that every population fires (Poisson drive).
@@ -92,11 +93,15 @@ def _rows(results):
     return {(r["metric"], r["source"], r["variant"]): r for r in results.rows}
 
 
+#: measure.energy as a timed PD14 run reads it (spikemark.matrix.Plan.sim_measure_settings).
+METERS = {"meters": ["rapl"], "idle_seconds": 0.2}
+
+
 def test_run_rows_have_units_and_sources():
     cfg = PD14Config(**SMALL, seed=5)
-    rec = run_pd14(cfg.with_(threads=2), "nest")
+    rec = run_pd14(cfg.with_(threads=2), "nest", metering=pd14_metering(METERS, 10.0))
     results = ResultSet("simulation", coords={"framework": "nest", "scale": cfg.scale_label, "threads": 2, "seed": 5})
-    record_rows(results, rec, tdp_watts_per_core=10.0)
+    record_rows(results, rec)
     rows = _rows(results)
     for phase in ("create", "connect", "presimulate", "simulate"):
         row = rows[(f"time_{phase}", "measured", "")]
@@ -113,20 +118,48 @@ def test_run_rows_have_units_and_sources():
     assert events == pytest.approx(rec.spike_count * rec.recurrent_synapses / rec.num_neurons) and events > 0
     assert rows[("synaptic_events_per_second", "measured", "")]["unit"] == "1/s"
     assert rows[("memory_nest", "nest-kernel", "")]["unit"] == "MiB"
-    # energy: never a bare number; unavailable here, plus a labelled TDP estimate
-    measured = rows[("energy_per_synaptic_event", "rapl", "")]
-    assert measured["status"] == "unavailable" and measured["value"] == "" and measured["reason"]
+    # energy: never a bare number; unavailable here (no RAPL), plus a labelled TDP estimate
+    for metric in ("energy_simulate", "energy_per_synaptic_event"):
+        measured = rows[(metric, "rapl", "")]
+        assert measured["status"] == "unavailable" and measured["value"] == "" and "powercap" in measured["reason"]
     estimate = rows[("energy_per_synaptic_event", "estimate-tdp", "")]
     assert estimate["status"] == "ok" and estimate["unit"] == "uJ"
-    assert estimate["value"] == pytest.approx(rec.cpu["simulate"] * 10.0 / events * 1e6)
+    # the estimate reads the CPU time of the metered window, a hair wider than the timed one
+    assert estimate["value"] == pytest.approx(rec.cpu["simulate"] * 10.0 / events * 1e6, rel=0.01)
 
 
 def test_energy_without_tdp_is_unavailable():
     results = ResultSet("simulation")
-    rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
-    record_rows(results, rec, tdp_watts_per_core=None)
+    cfg = PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0)
+    record_rows(results, run_pd14(cfg, "nest", metering=pd14_metering(METERS, None)))
     energy = [r for r in results.rows if r["metric"].startswith("energy")]
+    assert {r["source"] for r in energy} == {"rapl", "estimate-tdp"}
     assert energy and all(r["status"] == "unavailable" and r["value"] == "" for r in energy)
+    assert any("simulation.tdp_watts_per_core" in r["reason"] for r in energy)
+
+
+def test_energy_from_rapl_on_a_stand_in_powercap_tree(powercap):
+    """A PD14 cell meters its simulate phase with the registry's RAPL meter: a stand-in
+    package that draws 5 W idle plus 20 W per busy core (this process's CPU time)."""
+    cfg = PD14Config(**SMALL, seed=5)
+    metering = pd14_metering({**METERS, "rapl_root": str(powercap.root)}, 10.0)
+    with CpuPower(powercap, idle_w=5.0, active_w=20.0):
+        rec = run_pd14(cfg, "nest", metering=metering)
+    results = ResultSet("simulation")
+    record_rows(results, rec)
+    rows = _rows(results)
+    energy = rows[("energy_simulate", "rapl", "")]
+    # The idle baseline (5 W) is subtracted: what is left is the simulation's 20 W per core.
+    assert energy["status"] == "ok" and energy["unit"] == "J" and energy["n"] == 1
+    assert energy["value"] == pytest.approx(20.0 * rec.cpu["simulate"], rel=0.25)
+    assert rows[("idle_power", "rapl", "")]["value"] == pytest.approx(5.0, rel=0.1)
+    e_syn = rows[("energy_per_synaptic_event", "rapl", "")]
+    events = rows[("synaptic_events", "nest-kernel", "")]["value"]
+    assert e_syn["status"] == "ok" and e_syn["unit"] == "uJ"
+    assert e_syn["value"] == pytest.approx(energy["value"] / events * 1e6)
+    # the labelled estimate beside it, and each RAPL domain on its own row
+    assert rows[("energy_per_synaptic_event", "estimate-tdp", "")]["status"] == "ok"
+    assert rows[("energy_simulate", "rapl", "package-0")]["status"] == "ok"
 
 
 #: The network slice a simulate job receives (spikemark.matrix.Plan.sim_network).

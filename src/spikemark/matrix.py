@@ -53,7 +53,13 @@ ANN_TRAINING = ("device", "epochs", "batch_size", "lr")
 SNN_TRAINING = ("device", "snn_epochs", "batch_size", "snn_lr", "snn_timesteps")
 #: What fine-tuning after pruning reads (only when ``pruning.finetune_epochs`` > 0).
 FINETUNE_TRAINING = ("batch_size", "lr", "snn_timesteps")
-MEASURE_KEYS = ("warmup", "repeats", "batch_size", "energy")
+MEASURE_KEYS = ("warmup", "repeats", "batch_size", "energy", "stability", "contention")
+#: What every timed job reads from ``measure`` beside its own section: repeats until stable
+#: and the contention guard.
+TIMED_KEYS = ("stability", "contention")
+#: What a timed PD14 run reads from ``measure.energy``: the counters (estimates, TDP and
+#: operation presets are the ML track's; PD14 has simulation.tdp_watts_per_core).
+SIM_ENERGY_KEYS = ("meters", "idle_seconds")
 ROBUSTNESS_KEYS = ("timesteps", "noise_levels", "seed", "warmup", "repeats")
 LATENCY_KEYS = ("timesteps", "batch_size", "warmup", "repeats", "compile")
 NETWORK_KEYS = ("drive", "bg_rate", "t_presim_ms", "t_sim_ms")
@@ -257,7 +263,12 @@ class Plan:
         return _pick(self.config["measure"], MEASURE_KEYS)
 
     def robustness_settings(self) -> dict[str, Any]:
-        return _pick(self.config["robustness"], ROBUSTNESS_KEYS)
+        return canonical({**_pick(self.config["robustness"], ROBUSTNESS_KEYS), **self.timed_settings()})
+
+    def timed_settings(self) -> dict[str, Any]:
+        """``measure.stability`` and ``measure.contention``: how every timed job repeats and
+        watches its timings."""
+        return _pick(self.config["measure"], TIMED_KEYS)
 
     # -- latency benchmark ---------------------------------------------------------------
     def latency_cells(self) -> list[dict[str, Any]]:
@@ -268,7 +279,8 @@ class Plan:
 
     def latency_settings(self, hardware: str) -> dict[str, Any]:
         bench = self.config["latency_benchmark"]
-        return canonical({**_pick(bench, LATENCY_KEYS), "sizes": {hardware: list(bench["sizes"][hardware])}})
+        sizes = {"sizes": {hardware: list(bench["sizes"][hardware])}}
+        return canonical({**_pick(bench, LATENCY_KEYS), **sizes, **self.timed_settings()})
 
     # -- simulation track ----------------------------------------------------------------
     def sim_scales(self) -> list[str]:
@@ -360,6 +372,12 @@ class Plan:
 
     def sim_tdp_watts_per_core(self) -> float | None:
         return self.sim["tdp_watts_per_core"]
+
+    def sim_measure_settings(self) -> dict[str, Any]:
+        """What a timed PD14 run reads from ``measure``: its energy meters and the
+        contention guard."""
+        measure = self.config["measure"]
+        return canonical({"energy": _pick(measure["energy"], SIM_ENERGY_KEYS), "contention": measure["contention"]})
 
     def sim_mem_mb(self, framework: str, scale: str, ranks: int | str = 1) -> int:
         """NEST needs ~1.4 GB at N=K=0.2 (12 M synapses) and ~25 GB at full scale; PyNN adds."""

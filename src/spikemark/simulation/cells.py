@@ -91,18 +91,24 @@ def simulate(
     coords: dict[str, Any],
     network: dict[str, Any],
     tdp_watts_per_core: float | None = None,
-    energy_meter=None,
+    measure_cfg: dict[str, Any] | None = None,
 ) -> ResultSet:
     """One timed run (no spikes recorded) of the cell ``coords`` names; writes its fragment.
 
     ``coords`` holds ``framework``, ``scale``, ``ranks``, ``threads`` and ``seed``;
-    ``verdict`` is the tier-1 validation verdict of its network configuration.
+    ``verdict`` is the tier-1 validation verdict of its network configuration;
+    ``measure_cfg`` the energy meters (``energy``) and the contention guard's settings
+    (``contention``) of ``measure``, as ``spikemark.matrix.Plan.sim_measure_settings``
+    slices them.
     """
-    from spikemark.simulation.run import network_class, record_rows, run_pd14
+    from spikemark.measure.contention import guard_for
+    from spikemark.simulation.run import network_class, pd14_metering, record_rows, run_pd14
 
     results = ResultSet("simulation", coords=dict(coords, hardware=HARDWARE))
     ranks = int(coords.get("ranks", 1))
     cfg = network_config(coords["scale"], coords["threads"], coords["seed"], network)
+    measure_cfg = measure_cfg or {}
+    guard = guard_for(measure_cfg.get("contention"), threads=ranks * int(coords["threads"]))
     network_class(coords["framework"])  # imports the simulator before the clock starts
     mark("imports-done")
     if ranks > 1:
@@ -114,10 +120,11 @@ def simulate(
         mark("measurement-start")
         rec = run_mpi(cfg, coords["framework"], ranks)
     else:
+        metering = pd14_metering(measure_cfg.get("energy"), tdp_watts_per_core)
         mark("measurement-start")
-        rec = run_pd14(cfg, coords["framework"], energy_meter=energy_meter)
+        rec = run_pd14(cfg, coords["framework"], metering=metering, guard=guard)
     mark("measurement-end")
-    record_rows(results, rec, tdp_watts_per_core=tdp_watts_per_core, validity=read_validity(verdict))
+    record_rows(results, rec, validity=read_validity(verdict), guard=guard)
     results.write_csv(metrics)
     return results
 
