@@ -1,8 +1,10 @@
 """Summaries of repeated measurements: a value, its 95 % interval and the number of repeats.
 
 Every timing in the results is a median with a distribution-free interval; accuracies are
-fractions with a Wilson interval; simulation summaries over seeds are means with a
-Student-t interval. One small dataclass carries all three kinds.
+fractions with a Wilson interval; summaries over seeds of positive quantities (real-time
+factors, times, energies, rates) are geometric means with a Student-t interval on the log
+scale, so their bounds stay positive however skewed the seeds are. One small dataclass
+carries every kind.
 """
 
 from __future__ import annotations
@@ -82,3 +84,34 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> Summary:
 
     half = student_t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
     return Summary(mean, n, float(mean - half), float(mean + half))
+
+
+def geometric_mean_ci(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """Geometric mean with a Student-t interval on the log scale, for positive quantities.
+
+    The interval is exp(mean(log x) ± t·sd(log x)/√n): it is positive and, for a
+    right-skewed quantity (a real-time factor on a machine that was sometimes busy), it
+    stretches upwards rather than below zero as the plain Student-t interval does.
+    """
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ValueError("geometric_mean_ci needs at least one value")
+    if any(not math.isfinite(x) or x <= 0 for x in xs):
+        raise ValueError(f"geometric_mean_ci needs positive finite values, got {xs}")
+    logs = mean_ci([math.log(x) for x in xs], confidence)
+    low = None if logs.ci_low is None else math.exp(logs.ci_low)
+    high = None if logs.ci_high is None else math.exp(logs.ci_high)
+    return Summary(math.exp(logs.value), logs.n, low, high)
+
+
+def positive_summary(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """The summary over seeds of a non-negative quantity: the geometric mean with its
+    log-scale interval (:func:`geometric_mean_ci`) where every value is positive, else (a
+    zero, e.g. a silent population's rate) the median with its order-statistic interval
+    (:func:`median_ci`), which cannot go below the smallest value either."""
+    xs = [float(v) for v in values]
+    if xs and all(x > 0 for x in xs):
+        return geometric_mean_ci(xs, confidence)
+    if any(x < 0 for x in xs):
+        raise ValueError(f"positive_summary needs non-negative values, got {xs}")
+    return median_ci(xs, confidence)
