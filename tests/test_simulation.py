@@ -11,6 +11,7 @@ import pytest
 from powercap_stand_in import CpuPower, powercap  # noqa: F401 - the stand-in powercap tree fixture
 
 from spikemark import pipeline
+from spikemark.measure.contention import CpuHog, Guard, Settings
 from spikemark.results import COLUMNS, ResultSet
 from spikemark.simulation import cells
 from spikemark.simulation.pd14_nest import NestPD14
@@ -162,6 +163,32 @@ def test_energy_from_rapl_on_a_stand_in_powercap_tree(powercap):
     assert rows[("energy_simulate", "rapl", "package-0")]["status"] == "ok"
 
 
+def test_contended_phases_are_repeated_then_invalid_counts_unaffected():
+    """A hog pinned to the CPU the run is pinned to: the simulate phase is run again in
+    place, construction rebuilt, then their timings are invalid 'contended: ...'."""
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})  # NEST's threads, started below, inherit it
+    try:
+        guard = Guard(Settings(retries=1, backoff_s=0.05), threads=1)
+        with CpuHog([cpu], seconds=120):
+            rec = run_pd14(PD14Config(**SMALL, seed=5), "nest", guard=guard)
+    finally:
+        os.sched_setaffinity(0, before)
+    results = ResultSet("simulation")
+    record_rows(results, rec, guard=guard)
+    rows = _rows(results)
+    for metric in ("time_simulate", "cpu_time_simulate", "rtf", "synaptic_events_per_second", "kernel_time_simulate"):
+        source = "nest-kernel" if metric.startswith("kernel") else "measured"
+        row = rows[(metric, source, "")]
+        assert row["status"] == "invalid" and row["reason"].startswith("contended: got "), metric
+        assert row["value"] > 0
+    assert rows[("attempts_simulate", "contention-guard", "")]["value"] == 2
+    assert rows[("cpu_share_simulate", "contention-guard", "")]["value"] < 0.75
+    for metric in ("spike_count", "synaptic_events", "num_neurons", "rate_mean"):
+        assert next(r for (m, _, v), r in rows.items() if m == metric and v == "")["status"] == "ok"
+
+
 #: The network slice a simulate job receives (spikemark.matrix.Plan.sim_network).
 NETWORK = {"drive": "poisson", "bg_rate": 8.0, "t_presim_ms": 200.0, "t_sim_ms": 500.0}
 
@@ -215,3 +242,18 @@ def test_pipeline_marks_broken_network_invalid(tmp_path, reference_ensemble):
     rows = list(csv.DictReader(timed.open()))
     rtf = [r for r in rows if r["metric"] == "rtf"]
     assert rtf and rtf[0]["status"] == "invalid" and rtf[0]["reason"].startswith("validation invalid")
+
+
+def test_oversubscribed_cell_records_its_timings_invalid(tmp_path):
+    """More threads than this process has cores: the timings say so; counts are kept."""
+    threads = len(os.sched_getaffinity(0)) + 1
+    out = tmp_path / "metrics.csv"
+    guard_cfg = {"enabled": True, "min_share": 0.9, "load_margin": 0.5, "retries": 2, "backoff_s": 1.0}
+    cells.simulate(None, out, coords=run_coords(threads=threads), network={**NETWORK, "t_presim_ms": 0.0, "t_sim_ms": 100.0},
+                   measure_cfg={"energy": {"meters": ["rapl"], "idle_seconds": 0.1}, "contention": guard_cfg})
+    rows = {(r["metric"], r["source"], r["variant"]): r for r in csv.DictReader(out.open())}
+    rtf = rows[("rtf", "measured", "")]
+    assert rtf["status"] == "invalid" and rtf["reason"].startswith(f"oversubscribed: {threads} threads on ")
+    assert rows[("attempts_simulate", "contention-guard", "")]["value"] == "1"  # not retried
+    assert rows[("spike_count", "nest-kernel", "")]["status"] == "ok"
+    assert rows[("energy_simulate", "rapl", "")]["status"] == "unavailable"

@@ -361,3 +361,51 @@ def add_guard_rows(results, name: str, guarded: Guarded, **coords: Any) -> None:
     if observation.other_load is not None and math.isfinite(observation.other_load):
         results.add(f"{name}_other_load", observation.other_load, "cores", source=SOURCE, **coords)
     results.add(f"{name}_attempts", guarded.attempts, "1", source=SOURCE, **coords)
+
+
+# -- a bounded load, for the guard's own tests and benchmark ---------------------------------
+#: One busy process: pinned to a CPU (or not, -1), spinning until its deadline. The
+#: deadline is in the child itself, so the load ends even if whoever started it dies.
+_SPIN = """
+import os, sys, time
+cpu, until = int(sys.argv[1]), float(sys.argv[2])
+if cpu >= 0:
+    os.sched_setaffinity(0, {cpu})
+print("spinning", flush=True)
+while time.time() < until:
+    for _ in range(100000):
+        pass
+"""
+
+
+class CpuHog:
+    """Busy processes, one per entry of ``cpus`` (a CPU number to pin it to, or None),
+    for at most ``seconds``; a context manager that starts and stops them.
+
+    Used by ``tests/test_contention.py`` and ``benchmarks/contention_guard.py`` to make a
+    machine busy on purpose, never by the pipeline.
+    """
+
+    def __init__(self, cpus: list[int | None], seconds: float = 60.0) -> None:
+        self.cpus, self.seconds = list(cpus), seconds
+        self.processes: list = []
+
+    def __enter__(self) -> CpuHog:
+        import subprocess
+        import sys
+
+        until = time.time() + self.seconds
+        for cpu in self.cpus:
+            command = [sys.executable, "-c", _SPIN, str(-1 if cpu is None else cpu), repr(until)]
+            self.processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
+        for process in self.processes:  # each has started and spins
+            process.stdout.readline()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=10)
+            process.stdout.close()
+        self.processes = []
