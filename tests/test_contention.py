@@ -175,3 +175,15 @@ def test_repeats_until_stable():
     # the time budget stops a timing that would take long
     slow = measure_time(lambda: time.sleep(0.05), warmup=0, repeats=2, stability=Stability(50, 1e-12, budget_s=0.2))
     assert 4 <= slow.wall.n <= 6
+
+
+def test_the_busiest_other_processes_are_named():
+    from spikemark.measure.contention import process_ticks, top_others
+
+    with CpuHog([None], seconds=30) as hog:
+        before = process_ticks()
+        spin(0.5)
+        others = dict(top_others(before, process_ticks(), 0.5, count=100))
+        pid = hog.processes[0].pid
+    label = next(name for name in others if name.endswith(f"[{pid}]"))
+    assert label.startswith("python") and others[label] > 0.2

@@ -189,6 +189,45 @@ def run_queue_wait_ns(task_dir: str | Path = "/proc/self/task") -> int | None:
     return total if seen else None
 
 
+def process_ticks(proc: str | Path = "/proc") -> dict[int, int]:
+    """CPU ticks (user + system) of every other process, by pid (``/proc/<pid>/stat``)."""
+    own = os.getpid()
+    out = {}
+    for entry in os.scandir(proc):
+        if not entry.name.isdigit() or int(entry.name) == own:
+            continue
+        try:
+            text = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # the process ended
+        fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)": state is field 3
+        out[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+    return out
+
+
+def command_label(pid: int, proc: str | Path = "/proc") -> str:
+    """A short name for a process: its program and, for an interpreter, its script or module."""
+    try:
+        argv = Path(proc, str(pid), "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"pid {pid}"
+    words = [Path(a.decode(errors="replace")).name for a in argv if a]
+    if not words:
+        return f"pid {pid}"
+    if words[0].startswith("python") and len(words) > 1:
+        rest = words[2] if words[1] == "-m" and len(words) > 2 else words[1]
+        return f"{words[0]} {rest}"
+    return words[0]
+
+
+def top_others(before: dict[int, int], after: dict[int, int], wall_s: float, count: int = 3) -> list[tuple[str, float]]:
+    """The other processes that used the most CPU between two :func:`process_ticks`
+    readings: (label, cores on average over ``wall_s``), largest first."""
+    used = {pid: after[pid] - before.get(pid, 0) for pid in after}
+    top = sorted((t, pid) for pid, t in used.items() if t > 0)[-count:][::-1]
+    return [(f"{command_label(pid)} [{pid}]", t / TICKS / wall_s) for t, pid in top]
+
+
 def _own_cpu() -> float:
     """CPU seconds of this process's threads and of its children reaped so far."""
     import resource
@@ -294,19 +333,30 @@ class Guarded(Generic[T]):
 class Guard:
     """Watches timed phases of one job that asked for ``threads`` threads."""
 
-    def __init__(self, settings: Settings, threads: int | None = None, *, cpu_bound: bool = True):
+    def __init__(
+        self, settings: Settings, threads: int | None = None, *, cpu_bound: bool = True, attribute: bool = False
+    ):
         self.settings = settings
         self.threads = threads or requested_threads()
         self.cpu_bound = cpu_bound
         self.cpus = affinity()
         self.cores = available_cores(self.cpus, cgroup_cpu_quota())
+        #: Name the busiest other processes of each window (reads every process's
+        #: counters before and after it: for long windows, e.g. PD14 phases).
+        self.attribute = attribute
+        self.others: list[tuple[str, float]] = []
 
     def watch(self, phase: Callable[[], T]) -> tuple[T, Observation]:
-        """Run ``phase`` once; its result and what the guard saw."""
+        """Run ``phase`` once; its result and what the guard saw. With ``attribute``, the
+        other processes that used the most CPU over the window are in :attr:`others`."""
+        others = process_ticks() if self.attribute else None
         start = Snapshot.take()
         value = phase()
         end = Snapshot.take()
-        return value, Observation.between(start, end, self.threads, self.cpus, self.cores)
+        observation = Observation.between(start, end, self.threads, self.cpus, self.cores)
+        if others is not None:
+            self.others = top_others(others, process_ticks(), observation.wall_s)
+        return value, observation
 
     def retry(self, attempt: Callable[[int], tuple[T, Observation | None, str]]) -> Guarded[T]:
         """Call ``attempt(number)`` — it runs a phase and returns (value, observation,
@@ -344,10 +394,11 @@ class Guard:
         return ""
 
 
-def guard_for(section: Mapping[str, Any] | None, threads: int | None = None, *, cpu_bound: bool = True) -> Guard | None:
-    """The guard of a job whose config slice holds ``section`` (``measure.contention``), or None."""
+def guard_for(section: Mapping[str, Any] | None, threads: int | None = None, **options: Any) -> Guard | None:
+    """The guard of a job whose config slice holds ``section`` (``measure.contention``), or
+    None; ``options`` are :class:`Guard`'s keywords."""
     settings = Settings.from_config(section)
-    return Guard(settings, threads, cpu_bound=cpu_bound) if settings is not None else None
+    return Guard(settings, threads, **options) if settings is not None else None
 
 
 def add_guard_rows(results, name: str, guarded: Guarded, **coords: Any) -> None:

@@ -108,7 +108,9 @@ def simulate(
     ranks = int(coords.get("ranks", 1))
     cfg = network_config(coords["scale"], coords["threads"], coords["seed"], network)
     measure_cfg = measure_cfg or {}
-    guard = guard_for(measure_cfg.get("contention"), threads=ranks * int(coords["threads"]))
+    # PD14 phases last seconds: reading every process's counters around them is cheap, and
+    # the log then names who ran beside the run (benchmarks/pd14_in_pipeline.py reads it).
+    guard = guard_for(measure_cfg.get("contention"), threads=ranks * int(coords["threads"]), attribute=True)
     network_class(coords["framework"])  # imports the simulator before the clock starts
     mark("imports-done")
     if ranks > 1:

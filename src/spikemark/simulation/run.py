@@ -31,6 +31,7 @@ Definitions (beNNch / Senk et al. practice):
 
 from __future__ import annotations
 
+import logging
 import resource
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ from spikemark.simulation.simulators import network_class
 
 if TYPE_CHECKING:
     from spikemark.measure.energy import EnergyReading, Metering
+
+log = logging.getLogger(__name__)
 
 #: Kernel timers read after construction (cumulative over construction) and per Simulate call.
 CONSTRUCTION_TIMERS = ("time_construction_create", "time_construction_connect", "time_communicate_prepare")
@@ -158,6 +161,10 @@ def _phase(
         guarded = Guarded(value, seen, build, reason)
     rec.wall[name], rec.cpu[name] = guarded.value
     rec.guard[name] = _seen(guarded.observation, guarded.attempts, guarded.reason)
+    log.info(
+        "%s %s: %s; %d attempt(s)%s", GUARD_SOURCE, name, guarded.observation.describe(), guarded.attempts,
+        "; busiest others: " + ", ".join(f"{who} {cores:.2f}" for who, cores in guard.others) if guard.others else "",
+    )
     return guarded.reason
 
 
