@@ -186,4 +186,4 @@ def test_the_busiest_other_processes_are_named():
         others = dict(top_others(before, process_ticks(), 0.5, count=100))
         pid = hog.processes[0].pid
     label = next(name for name in others if name.endswith(f"[{pid}]"))
-    assert label.startswith("python") and others[label] > 0.2
+    assert label.startswith("python") and others[label] > 0.05  # it spun (however busy the machine)
