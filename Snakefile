@@ -34,8 +34,18 @@ rule all:
     input:
         results("metrics.csv"),
         results("metrics.nc"),
-        results("report/index.html"),
+        REPORT_PAGES,
+        results("cells_ok.txt"),
+
+
+onstart:
+    # One run per results directory; a killed run's lock dies with it.
+    acquire_or_exit(PLAN.results_dir)
 
 
 onsuccess:
-    exit_with_cell_summary(results("summary.json"))
+    print_cell_summary(results("summary.json"))
+
+
+onerror:
+    print_cell_summary(results("summary.json"))

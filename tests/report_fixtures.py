@@ -10,11 +10,15 @@ Both machines also ran the framework latency benchmark (``track = latency``: eag
 laptop's CPU with a skipped fused-kernel backend and a skipped cuda cell; eager and compiled
 on the H100, one compile failing), and machine A the robustness protocol (``variant =
 robustness``) on two converted cells, with a skipped cuda and an invalid surrogate cell.
+
+A third machine (``busynode``, :func:`machine_busy`) reproduces issue 12: skewed PD14 RTFs
+over three seeds, timings the contention guard marked contended, and runs of two commits.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -44,6 +48,12 @@ PROV_FIELDS = [
     "git_commit",
     "config_hash",
 ]
+#: The contention guard's reason format (the pipeline side of issue 12).
+CONTENDED = "contended: got 0.43 of 2 requested cores; other load 3.1"
+UNSTABLE = "unstable: 95 % half-width 31 % of the median after 50 repeats"
+#: The skewed three-seed RTFs of issue 12 (NEST, N = K = 0.2, DC drive, a busy machine):
+#: their plain Student-t intervals were [-6.8, 53.3] and [-48.4, 119].
+SKEWED_RTF = {1: (12.6, 20.0, 37.3), 2: (7.4, 24.0, 73.9)}
 
 
 def _ml(dataset, method, framework, hardware, sparsity, seed=0, pruning=None, **extra) -> ResultSet:
@@ -129,18 +139,25 @@ def snn_cell(
     return rs
 
 
-def sim_cell(framework: str, threads: int, seed: int, *, rtf: float, invalid: str = "") -> ResultSet:
+def sim_cell(
+    framework: str, threads: int, seed: int, *, rtf: float, invalid: str = "", contended: str = ""
+) -> ResultSet:
+    """One PD14 run (1 s of model time); ``contended``: the guard's reason for its
+    simulate phase and RTF (the values are kept, the rows are ``invalid``)."""
     rs = ResultSet(
         "simulation", dict(framework=framework, hardware="cpu", scale="N0.2_K0.2", threads=threads, seed=seed)
     )
-    rs.add("rtf", rtf, "1", source="nest-kernel")
+    busy = dict(status="invalid", reason=contended) if contended else {}
+    rs.add("rtf", rtf, "1", source="nest-kernel", **busy)
     for phase, t in (
         ("time_create", 0.5),
         ("time_connect", 4.0 / threads),
         ("time_presimulate", 0.3),
         ("time_simulate", rtf),
     ):
-        rs.add(phase, t + 0.01 * seed, "s", source="nest-kernel")
+        rs.add(
+            phase, t + 0.01 * seed, "s", source="nest-kernel", **(busy if phase == "time_simulate" else {})
+        )
     rs.add("synaptic_events_per_s", 3e7 * threads, "1/s", source="nest-kernel")
     rs.add("e_syn", 2.0e-6 / threads + 1e-8 * seed, "J", source="estimate-tdp")
     rs.add_unavailable("e_syn", "J", NO_RAPL, source="rapl")
@@ -319,26 +336,78 @@ def machine_b() -> tuple[list[ResultSet], dict]:
     }
 
 
+def machine_busy() -> tuple[list[ResultSet], dict]:
+    """A shared, busy machine (issue 12): the skewed three-seed PD14 RTFs, a fourth seed
+    the contention guard marked contended, a contended ML timing and an unstable latency
+    timing; incrementally re-run, so its runs span two git commits and two torch versions.
+    Its provenance has the machine-state columns."""
+    sets = [
+        sim_cell("nest", threads, seed, rtf=rtf)
+        for threads, rtfs in SKEWED_RTF.items()
+        for seed, rtf in enumerate(rtfs, start=1)
+    ]
+    sets.append(sim_cell("nest", 2, 4, rtf=96.0, contended=CONTENDED))
+    ann = ann_cell("digits", 0.0, 0.975)
+    for row in ann.rows:
+        if row["metric"] in ("latency_batch1", "throughput"):
+            row.update(status="invalid", reason=CONTENDED)
+    sets.append(ann)
+    latency = latency_cell("spikingjelly", "cpu", [128], seconds_per_unit=2e-5)
+    for row in latency.rows:
+        if row["metric"] == "inference_time":
+            row.update(status="invalid", reason=UNSTABLE)
+    sets.append(latency)
+    per_run = [
+        {
+            "load_before": f"{0.1 + 0.5 * i:.2f}",
+            "load_after": f"{0.3 + 0.5 * i:.2f}",
+            "cpu_mhz": f"{2450 + 50 * i}",
+            "git_commit": "abc1234def56" if i < len(sets) - 2 else "0fedcba98765",
+            "packages": json.dumps({"numpy": "2.4.6", "torch": "2.14.1" if i < len(sets) - 1 else "2.14.0"}),
+        }
+        for i in range(len(sets))
+    ]
+    return sets, {
+        "host": "busynode",
+        "cpu_model": "AMD EPYC 7B13",
+        "cpu_cores": "2",
+        "gpu_model": "",
+        "gpu_driver": "",
+        "smt": "off",
+        "cpu_governor": "performance",
+        "cpu_max_mhz": "3500",
+        "steal": "0.0",
+        "memory_bytes": str(24 * 2**30),
+        "per_run": per_run,
+    }
+
+
 def write_results(root: str | Path, machine=machine_a) -> Path:
-    """Write ``metrics.csv`` and ``provenance.csv`` of one machine under ``root``."""
+    """Write ``metrics.csv`` and ``provenance.csv`` of one machine under ``root``
+    (``per_run`` in the machine's provenance: one dict of overrides per result set)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     sets, prov = machine()
+    per_run = prov.pop("per_run", [{}] * len(sets))
     with (root / "metrics.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         for rs in sets:
             writer.writerows(rs.rows)
+    records = [
+        {"run_id": rs.run_id, **prov, "git_commit": "abc123", "config_hash": "f00", **extra}
+        for rs, extra in zip(sets, per_run)
+    ]
+    fields = [*PROV_FIELDS, *sorted({k for r in records for k in r} - set(PROV_FIELDS))]
     with (root / "provenance.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=PROV_FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
-        for rs in sets:
-            writer.writerow({"run_id": rs.run_id, **prov, "git_commit": "abc123", "config_hash": "f00"})
+        writer.writerows(records)
     return root
 
 
 # Fixtures shared by the report test modules (import them by name): machine A's results
-# set, and A and B combined (two platforms).
+# set, A and B combined (two platforms), and the busy machine alone.
 @pytest.fixture(scope="module")
 def sets(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
@@ -353,6 +422,16 @@ def table(sets):
 @pytest.fixture(scope="module")
 def combined(sets):
     return report.load_results(list(sets))
+
+
+@pytest.fixture(scope="module")
+def busy_set(tmp_path_factory):
+    return write_results(tmp_path_factory.mktemp("results") / "busy", machine_busy)
+
+
+@pytest.fixture(scope="module")
+def busy(busy_set):
+    return report.load_results([busy_set])
 
 
 def only_row(frame, **where):

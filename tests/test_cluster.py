@@ -21,7 +21,9 @@ def test_profiles_are_where_snakemake_and_the_readme_expect_them():
     assert slurm["resources"]["timing"] > 1  # each job has its own allocation
     assert "gpu" in slurm["set-resources"]["measure"] and "gpu" in slurm["set-resources"]["deploy"]
     assert yaml.safe_load((REPO / "profiles/local/config.yaml").read_text())["resources"]["timing"] == 1
-    assert not (REPO / "profiles/default").exists()  # Snakemake would load it everywhere
+    # The workflow profile Snakemake loads for every run of this workflow: no cluster settings.
+    workflow_profile = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
+    assert workflow_profile == {"rerun-incomplete": True, "nolock": True}
     assert 'ln -s "$PWD/profiles/slurm" ~/.config/snakemake/slurm' in (REPO / "README.md").read_text()
 
 

@@ -115,3 +115,17 @@ def test_slurm_job_recorded(monkeypatch):
     monkeypatch.setenv("SLURM_JOB_NODELIST", "node01")
     record = provenance.collect("r")
     assert record["slurm_job_id"] == "4242" and record["slurm_nodelist"] == "node01"
+
+
+def test_nest_threads_of_the_run_survive_the_kernel_reset():
+    """A run resets NEST's kernel when it closes; provenance must still say 2 threads, not 1."""
+    code = (
+        "import json; from spikemark import provenance;"
+        "from spikemark.simulation.pd14_params import PD14Config; from spikemark.simulation.run import run_pd14;"
+        "run_pd14(PD14Config(N_scaling=0.02, K_scaling=0.02, t_presim_ms=0.0, t_sim_ms=20.0, threads=2), 'nest');"
+        "print(json.dumps(provenance.collect('nest-run')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_WAIT_POLICY": "PASSIVE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True)
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    assert json.loads(record["nest_kernel"])["local_num_threads"] == 2

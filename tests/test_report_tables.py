@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from report_fixtures import only_row as _row
-from report_fixtures import CUDA_SKIP, FAILED, INVALID, NO_RAPL, PYNN_INVALID, combined, sets, table  # noqa: F401 (fixtures)
+from report_fixtures import (
+    CUDA_SKIP,
+    FAILED,
+    INVALID,
+    NO_RAPL,
+    PYNN_INVALID,
+    busy,
+    busy_set,
+    combined,
+    sets,
+    table,
+)  # noqa: F401 (fixtures)
 from spikemark import report
-from spikemark.report import tables
+from spikemark.results import COLUMNS
 
 REFERENCE = report.reference_dir()
 
 
 def test_fmt_stat_shows_value_interval_and_n():
     assert report.fmt_stat(0.975, 0.955, 0.985, 450) == "0.975 [0.955, 0.985] (n=450)"
-    assert report.fmt_stat(4810, float("nan"), float("nan"), 1) == "4.81e+03"
+    assert report.fmt_stat(4810, float("nan"), float("nan"), 1) == "4810"
     assert report.fmt_stat(float("nan"), 0, 1, 3) == ""
 
 
@@ -24,14 +37,13 @@ def test_framework_comparison_values_sources_and_reasons(table):
     assert "platform" not in comp  # one machine: no platform column
     ann = _row(comp, dataset="digits", method="ann", sparsity="0", hardware="cpu")
     assert ann["accuracy"] == "0.975 [0.955, 0.985] (n=450)"
-    assert ann["latency batch 1 (s)"] == "0.00012 [0.00011, 0.00014] (n=5)"
-    energy = ann["energy / inference (J)"]
-    assert energy.startswith("2.15e-08 [2.11e-08, 2.19e-08] (n=3)")
-    assert "estimate-ops (estimate" in energy and "no meter here" in energy
+    assert ann["latency batch 1 (ms)"] == "0.12 [0.11, 0.14] (n=5)"  # recorded in s
+    # 2.15e-8 J recorded; no meter read here (rapl, nvml unavailable): the labelled estimate
+    assert ann["energy / inference (µJ)"] == "0.0215 [0.0211, 0.0219] (n=3) · estimate-ops (neurobench)"
     snn = _row(comp, dataset="digits", method="ann2snn", sparsity="0", hardware="cpu")
     assert snn["T"] == "16"  # headline at the largest T
     assert snn["accuracy"] == "0.962 [0.932, 0.982] (n=450)"
-    assert snn["effective ACs / sample"] == "4e+03 (neurobench-convention)"
+    assert snn["effective ACs / sample"] == "4000 (neurobench)"
     skipped = _row(comp, dataset="digits", method="ann2snn", hardware="cuda")
     assert (skipped["status"], skipped["reason"]) == ("skipped", CUDA_SKIP)
     failed = _row(comp, dataset="randman", method="ann2snn", sparsity="0.5")
@@ -67,7 +79,7 @@ def test_measured_energy_preferred_over_estimate(combined):
     comp = report.framework_comparison(combined)
     gpu = _row(comp, hardware="cuda", method="ann")
     assert gpu["platform"] == "gpunode (Intel Xeon 8468; NVIDIA H100)"
-    assert gpu["energy / inference (J)"] == "2.5e-05 [2.4e-05, 2.7e-05] (n=5) · nvml"
+    assert gpu["energy / inference (µJ)"] == "25 [24, 27] (n=5) · nvml"
 
 
 def test_conversion_table_penalty_and_edp_change(table):
@@ -89,16 +101,22 @@ def test_conversion_table_penalty_and_edp_change(table):
 
 def test_pruning_table_change_against_dense(table):
     prun = report.pruning_table(table)
-    half = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5", pruning="global_magnitude")
+    half = _row(
+        prun, dataset="digits", method="ann2snn", hardware="cpu", sparsity="0.5", pruning="global_magnitude"
+    )
     assert half["accuracy change vs dense (points)"] == "-1.10"
     assert half["connection sparsity"] == "0.5"
-    assert half["footprint (bytes)"] == "1.92e+04"
+    assert half["footprint (KiB)"] == "18.8"  # 19240 bytes
 
 
 def test_pruning_table_sets_methods_side_by_side_over_one_dense_baseline(table):
     prun = report.pruning_table(table)
     snn = prun[(prun["dataset"] == "digits") & (prun["method"] == "ann2snn") & (prun["hardware"] == "cpu")]
-    assert list(zip(snn["pruning"], snn["sparsity"])) == [("none", "0"), ("global_magnitude", "0.5"), ("lamp", "0.5")]
+    assert list(zip(snn["pruning"], snn["sparsity"])) == [
+        ("none", "0"),
+        ("global_magnitude", "0.5"),
+        ("lamp", "0.5"),
+    ]
     lamp = _row(prun, dataset="digits", method="ann2snn", hardware="cpu", pruning="lamp")
     assert lamp["accuracy change vs dense (points)"] == "-0.40"  # 0.958 against the shared 0.962
 
@@ -125,8 +143,8 @@ def test_pd14_table_ours_beside_published(table):
     assert one["RTF"] == "6 [6, 6] (n=2)"
     assert one["scale"] == "N0.2_K0.2 (downscaled)" and one["drive"] == "poisson"
     assert one["E_syn (µJ)"].startswith("2.01 [") and "(n=2)" in one["E_syn (µJ)"]
-    assert "estimate-tdp (estimate)" in one["E_syn (µJ)"]
-    assert one["energy covers"] == tables.ENERGY_COVERS["estimate-tdp"]
+    assert one["E_syn (µJ)"].endswith("· estimate-tdp")
+    assert one["energy covers"] == report.ENERGY_COVERS["estimate-tdp"]
     assert one["time_connect (s)"].startswith("4.01 [")
     bad = _row(ours, simulator="pynn-nest")
     assert bad["status"] == "invalid" and PYNN_INVALID in bad["reason"]
@@ -143,12 +161,13 @@ def test_population_rates_against_reference(table):
     rates = report.population_rates(table, ref)
     l4e = _row(rates, framework="nest", population="L4E")
     assert l4e["n"] == 4 and l4e["reference_pynest_hz"] == pytest.approx(4.414)
-    assert l4e["rate_hz"] == pytest.approx(4.4 * 1.03)
+    # geometric mean of 4.4 × (1 + 0.02 seed) over seeds 1, 2 and both thread counts
+    assert l4e["rate_hz"] == pytest.approx(4.4 * math.sqrt(1.02 * 1.04))
     assert _row(rates, framework="pynn-nest", population="L4E")["status"] == "invalid"
 
 
 def test_empty_results_render_empty_tables(tmp_path):
-    (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
+    (tmp_path / "metrics.csv").write_text(",".join(COLUMNS) + "\n")
     empty = report.load_results([tmp_path])
     assert report.framework_comparison(empty).empty
     assert report.conversion_table(empty).empty
@@ -174,3 +193,30 @@ def test_write_table_three_formats(table, tmp_path):
     assert "+16.30" in paths[1].read_text()
     assert "\\begin{tabular}" in paths[2].read_text()
     assert pd.read_csv(paths[0], dtype=str)["status"].tolist().count("skipped") == 1
+
+
+def test_strong_scaling_draws_contended_points_hollow_and_leaves_them_out_of_the_lines(busy):
+    from report_fixtures import SKEWED_RTF
+    from spikemark.stats import geometric_mean_ci
+
+    points = report.scaling_points(busy)
+    simulate = points[points["phase"] == "time_simulate"]
+    assert simulate["contended"].sum() == 1 and simulate.loc[simulate["contended"], "seed"].tolist() == ["4"]
+    lines = report.phase_times(busy)
+    two = _row(lines, threads=2, phase="time_simulate")
+    # the line is the geometric mean of seeds 1-3 only (time_simulate = rtf + 0.01 seed)
+    assert two["n"] == 3
+    assert two["seconds"] == pytest.approx(
+        geometric_mean_ci([r + 0.01 * s for s, r in enumerate(SKEWED_RTF[2], 1)]).value
+    )
+    fig = report.figures.pd14_strong_scaling(busy)
+    ax = fig.axes[0]
+    simulate_line = next(line for line in ax.get_lines() if line.get_label() == "simulate")
+    assert list(simulate_line.get_xdata()) == [1, 2] and max(simulate_line.get_ydata()) < 96
+    from matplotlib.collections import PathCollection
+
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    hollow = [tuple(o) for c in markers if c.get_facecolor().size == 0 for o in c.get_offsets()]
+    # the contended seed 4: its simulate phase (96 + 0.04) and total (+ 0.54 + 2.04 + 0.34), drawn hollow
+    assert sorted(hollow) == [(2.0, pytest.approx(96.04)), (2.0, pytest.approx(98.96))]
+    assert "contended (not in the lines)" in ax.get_legend_handles_labels()[1]

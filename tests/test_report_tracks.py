@@ -19,12 +19,13 @@ from report_fixtures import (
     table,
 )  # noqa: F401 (fixtures)
 from spikemark import report
-from spikemark.report import tables, tracks
+from spikemark.report import tracks
+from spikemark.results import COLUMNS
 
 
 @pytest.fixture
 def empty(tmp_path):
-    (tmp_path / "metrics.csv").write_text(",".join(tables.COLUMNS) + "\n")
+    (tmp_path / "metrics.csv").write_text(",".join(COLUMNS) + "\n")
     return report.load_results([tmp_path])
 
 
@@ -40,10 +41,10 @@ def test_latency_table_times_with_interval_and_n_and_skipped_reasons(table):
     assert "platform" not in lat  # one machine
     sj = _row(lat, framework="spikingjelly", hardware="cpu", size="256", variant="eager")
     # 2e-5 s per unit of size: 5.12 ms, interval [0.95, 1.1] × median, 5 repeats
-    assert sj["inference (s)"] == "0.00512 [0.00486, 0.00563] (n=5)"
-    assert sj["backward (s)"] == "0.0102 [0.00973, 0.0113] (n=5)"
-    assert sj["peak host memory (bytes)"] == "2.03e+08"
-    assert sj["peak CUDA memory (bytes)"] == "n/a (no CUDA device used)"
+    assert sj["inference (ms)"] == "5.12 [4.86, 5.63] (n=5)"
+    assert sj["backward (ms)"] == "10.2 [9.73, 11.3] (n=5)"
+    assert sj["peak host memory (MiB)"] == "193"  # 2.0256e8 bytes
+    assert sj["peak CUDA memory (MiB)"] == "n/a (no CUDA device used)"
     assert sj["compile time (s)"] == "n/a (eager)"
     assert (sj["backend"], sj["T"], sj["status"], sj["reason"]) == ("torch", str(LATENCY_T), "ok", "")
     sizes = lat[(lat["framework"] == "norse")]["size"].tolist()
@@ -61,10 +62,10 @@ def test_latency_table_compiled_variant_and_platforms(combined):
     gpu = lat[lat["platform"].str.startswith("gpunode")]
     compiled = _row(gpu, framework="spikingjelly", size="4096", variant="compiled")
     assert compiled["compile time (s)"] == "12.5"
-    assert compiled["peak CUDA memory (bytes)"] == "6.71e+07"
-    assert compiled["inference (s)"] == "0.000205 [0.000195, 0.000225] (n=5)"
+    assert compiled["peak CUDA memory (MiB)"] == "64"  # 4 · 4096² bytes
+    assert compiled["inference (ms)"] == "0.205 [0.195, 0.225] (n=5)"
     eager = _row(gpu, framework="spikingjelly", size="4096", variant="eager")
-    assert eager["inference (s)"] == "0.00041 [0.000389, 0.000451] (n=5)"
+    assert eager["inference (ms)"] == "0.41 [0.389, 0.451] (n=5)"
     failed = _row(gpu, framework="norse", size="8192", variant="compiled")
     assert (failed["status"], failed["reason"]) == ("failed", COMPILE_FAILED)
     assert failed["compile time (s)"] == f"failed: {COMPILE_FAILED}"
@@ -90,7 +91,7 @@ def test_latency_figure_panels_and_files(combined, tmp_path):
         styles["gpunode / spikingjelly (compiled)"] == "--"
         and styles["gpunode / spikingjelly (eager)"] == "-"
     )
-    report.publish(fig, tmp_path, "fig_latency")
+    report.publish_figure(fig, tmp_path, "fig_latency")
     assert (tmp_path / "fig_latency.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "fig_latency.pdf").read_bytes()[:4] == b"%PDF"
 
@@ -111,8 +112,8 @@ def test_robustness_table_sweeps_cells_and_reasons(table):
     ]
     t16 = _row(digits, T="16", **{"noise σ": "0"})
     assert t16["accuracy"] == "0.962 [0.932, 0.982] (n=450)"
-    assert t16["latency batch 1 (s)"] == "0.0016 [0.00144, 0.00176] (n=5)"
-    assert t16["effective ACs / sample"] == "4e+03 (folded-convention)"
+    assert t16["latency batch 1 (ms)"] == "1.6 [1.44, 1.76] (n=5)"
+    assert t16["effective ACs / sample"] == "4000 (folded)"
     assert _row(digits, **{"noise σ": "0.5"})["accuracy"] == "0.62 [0.59, 0.64] (n=450)"
     skipped = _row(rob, dataset="digits", hardware="cuda")
     assert (skipped["status"], skipped["reason"], skipped["T"]) == ("skipped", CUDA_SKIP, "")
@@ -143,7 +144,7 @@ def test_robustness_figures_panels_and_dataset_filter(table, tmp_path):
     assert list(digits_noise.get_xdata()) == [0.0, 0.1, 0.5]  # at the evaluation T = 16
     assert "T=16" in digits_noise.get_label()
     for name, figure in (("fig_robustness_timesteps", fig), ("fig_robustness_noise", noise)):
-        report.publish(figure, tmp_path, name)
+        report.publish_figure(figure, tmp_path, name)
         assert (tmp_path / f"{name}.png").stat().st_size > 0 and (tmp_path / f"{name}.pdf").stat().st_size > 0
 
 
@@ -196,7 +197,7 @@ def test_empty_results_still_write_every_named_output(empty, tmp_path):
     }
     for name, (fig, message) in figures.items():
         assert message in _message(fig)
-        report.publish(fig, tmp_path, name)
+        report.publish_figure(fig, tmp_path, name)
         assert (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists()
 
 

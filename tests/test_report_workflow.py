@@ -9,9 +9,11 @@ import pytest
 
 from conftest import run_snakemake
 from report_fixtures import write_results
+from spikemark.report import manifest
 
 pytestmark = pytest.mark.slow
 REPORT_RULES = {"report", "report_dataset", "report_simulation", "all"}
+PAGE_RULES = {"report": manifest.INDEX, "report_simulation": manifest.SIMULATION}
 
 
 def _jobs(dry_run_output: str) -> dict[str, int]:
@@ -38,3 +40,34 @@ def test_rerender_with_unchanged_results_runs_no_upstream_rule(tmp_path):
     jobs = _jobs(dry.stdout)
     assert set(jobs) == REPORT_RULES, jobs
     assert jobs["report_dataset"] == 2
+    # each page's rule declares exactly the files of its page's outputs in the manifest
+    declared = _declared_outputs(dry.stdout)
+    for rule, page in PAGE_RULES.items():
+        files = {f for o in manifest.outputs(page=page) for f in o.files}
+        named = {os.path.basename(p) for p in declared[rule]} - {page, os.path.splitext(page)[0] + ".ipynb"}
+        assert named == files | ({"report.ipynb"} if rule == "report" else set()), rule
+    # the overview only links to the other pages: it does not wait for them
+    assert not any("dataset_" in p for p in _job_inputs(dry.stdout)["report"])
+
+
+def _job_blocks(dry_run_output: str) -> dict[str, str]:
+    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output)
+    out = {}
+    for block in blocks:
+        m = re.match(r"(?:local)?rule (\w+):", block)
+        if m:
+            out.setdefault(m.group(1), block)
+    return out
+
+
+def _field(block: str, name: str) -> list[str]:
+    m = re.search(rf"^\s+{name}: (.*)$", block, re.M)
+    return [p.strip() for p in m.group(1).split(",")] if m else []
+
+
+def _declared_outputs(dry_run_output: str) -> dict[str, list[str]]:
+    return {rule: _field(block, "output") for rule, block in _job_blocks(dry_run_output).items()}
+
+
+def _job_inputs(dry_run_output: str) -> dict[str, list[str]]:
+    return {rule: _field(block, "input") for rule, block in _job_blocks(dry_run_output).items()}

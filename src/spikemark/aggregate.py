@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from pathlib import Path
@@ -48,19 +49,34 @@ def read_provenance(paths: Iterable[str | Path]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records).sort_values("run_id", kind="stable") if records else pd.DataFrame()
 
 
-def cell_summary(table: pd.DataFrame) -> dict[str, Any]:
-    """Count cells (one per run id) by their status; failed cells listed with reasons."""
+def fragment_of_runs(paths: Iterable[str | Path]) -> dict[str, str]:
+    """run id -> the fragment file that holds its rows (to re-run a cell, force that file)."""
+    out = {}
+    for path in paths:
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                out.setdefault(row["run_id"], str(path))
+    return out
+
+
+def cell_summary(table: pd.DataFrame, fragments: dict[str, str] | None = None) -> dict[str, Any]:
+    """Count cells (one per run id) by their status; every cell that is not ok listed with its
+    coordinates, reason and fragment file (``failed`` keeps the failed ones apart)."""
     cells = table.groupby("run_id", sort=False)
     counts = {"ok": 0, "skipped": 0, "failed": 0, "invalid": 0}
-    failed = []
+    problems = []
     for run_id, rows in cells:
         marks = rows[rows["metric"] == CELL_METRIC]
         status = marks["status"].iloc[0] if len(marks) else "ok"
         counts[status] = counts.get(status, 0) + 1
-        if status == "failed":
+        if status != "ok":
             coords = {c: rows[c].iloc[0] for c in COORDS if rows[c].iloc[0] != ""}
-            failed.append({"run_id": run_id, **coords, "reason": marks["reason"].iloc[0]})
-    return {"cells": int(sum(counts.values())), "by_status": counts, "failed": failed}
+            problems.append(
+                {"run_id": run_id, "status": status, **coords, "reason": marks["reason"].iloc[0],
+                 "fragment": (fragments or {}).get(run_id, "")}
+            )  # fmt: skip
+    failed = [{k: v for k, v in p.items() if k != "status"} for p in problems if p["status"] == "failed"]
+    return {"cells": int(sum(counts.values())), "by_status": counts, "failed": failed, "problems": problems}
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -122,7 +138,7 @@ def aggregate(
         ds.to_netcdf(cube, group=track, mode="w" if i == 0 else "a", engine="h5netcdf")
     if not Path(cube).exists():  # no rows at all: still leave a valid, empty file
         xr.Dataset(attrs=attrs).to_netcdf(cube, engine="h5netcdf")
-    result = cell_summary(table)
+    result = cell_summary(table, fragment_of_runs(fragments))
     Path(summary).write_text(json.dumps(result, indent=1) + "\n")
     log.info("aggregated %d rows from %d fragments: %s", len(table), len(fragments), result["by_status"])
     return result

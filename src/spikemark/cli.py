@@ -3,6 +3,7 @@
     spikemark run [SNAKEMAKE OPTIONS]       run the pipeline (snakemake -c all in the checkout)
     spikemark plan [SNAKEMAKE OPTIONS]      what a config would cost: jobs and resources per rule
     spikemark check CONFIG                  validate a config file and count its cells
+    spikemark rerun --failed [...]          re-run the failed (skipped, invalid) cells of a results dir
     spikemark report --results A [B ...]    re-render the report from existing results
     spikemark config-docs                   every config key (config/README.md)
 
@@ -46,6 +47,29 @@ def run(args: list[str]) -> int:
     return subprocess.call([snakemake_executable(), *cores, *args], cwd=REPO)
 
 
+def rerun(args: argparse.Namespace, snakemake_args: list[str]) -> int:
+    """Force the fragments of the chosen cells (and what depends on them) to be made again."""
+    from spikemark.summary import cells_to_rerun
+
+    statuses = tuple(s for s in ("failed", "skipped", "invalid") if getattr(args, s))
+    if not statuses:
+        print("spikemark rerun: say which cells: --failed, --skipped and/or --invalid", file=sys.stderr)
+        return 2
+    summary = Path(args.results) / "summary.json"
+    if not summary.exists():
+        print(f"spikemark rerun: no {summary}: run the pipeline first", file=sys.stderr)
+        return 2
+    files = cells_to_rerun(summary, statuses, args.hardware)
+    if not files:
+        print(f"spikemark rerun: no {'/'.join(statuses)} cells in {args.results}", file=sys.stderr)
+        return 0
+    results_dir = [] if any(a.startswith("results_dir=") for a in snakemake_args) else [
+        "--config", f"results_dir={args.results}"
+    ]  # fmt: skip
+    print(f"spikemark rerun: {len(files)} cell(s)", file=sys.stderr)
+    return run([*snakemake_args, *results_dir, "--forcerun", *files])
+
+
 def check(path: str) -> int:
     """Validate a config file (one line naming the key if it is wrong) and count its jobs."""
     from spikemark.config import ConfigError, load
@@ -78,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
                         add_help=False)  # fmt: skip
     checker = commands.add_parser("check", help="validate a config file and count its cells")
     checker.add_argument("config", help="a YAML config file")
+    rerunner = commands.add_parser(
+        "rerun", help="re-run the failed, skipped or invalid cells of a results directory (other options go to snakemake)"
+    )
+    rerunner.add_argument("--failed", action="store_true", help="cells that raised")
+    rerunner.add_argument("--skipped", action="store_true", help="cells that could not run where they ran (e.g. no GPU)")
+    rerunner.add_argument("--invalid", action="store_true", help="cells that failed validation")
+    rerunner.add_argument("--hardware", default=None, help="only cells on this hardware (e.g. cuda)")
+    rerunner.add_argument("--results", default="results", help="the results directory (default: results)")
     commands.add_parser("report", help="re-render the report from existing results (no pipeline step)", add_help=False)
     commands.add_parser("config-docs", help="print every config key with its meaning, default and allowed values")
     args, rest = parser.parse_known_args(argv)
@@ -90,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         from spikemark import plan
 
         return plan.main(rest)
+    if args.command == "rerun":
+        return rerun(args, rest)
     if args.command == "report":
         from spikemark.report.__main__ import main as report_main
 

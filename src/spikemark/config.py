@@ -12,6 +12,8 @@ whose class declares ``options_schema`` gets that as its ``dataset_options.<name
 from __future__ import annotations
 
 import copy
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,10 +101,12 @@ def add_dataset_options(schema: dict[str, Any]) -> None:
     section["properties"] = properties
 
 
-def fill_defaults(instance: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+def fill_defaults(
+    instance: dict[str, Any], path: tuple[str, ...] = (), schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``instance`` with the defaults of the schema part at ``path`` filled in (``*``: the
     schema of a mapping's values, e.g. ``("models", "*")`` for one dataset's model)."""
-    schema = load_schema()
+    schema = schema or load_schema()
     for key in path:
         schema = schema["additionalProperties"] if key == "*" else schema["properties"][key]
     for _ in DefaultFillingValidator(schema).iter_errors(instance):
@@ -144,20 +148,144 @@ def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return error
 
 
+def _types(schema: dict[str, Any]) -> set[str]:
+    kind = schema.get("type", [])
+    return set([kind] if isinstance(kind, str) else kind)
+
+
+def _scalar(text: str, types: set[str]) -> Any:
+    """``text`` as the number, boolean or null the schema asks for, else ``text`` unchanged."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, bool):
+        return value if "boolean" in types else text
+    if isinstance(value, int) and ("integer" in types or "number" in types):
+        return value
+    if isinstance(value, float) and "number" in types:
+        return value
+    if value is None and "null" in types:
+        return None
+    return text
+
+
+def coerce_strings(instance: Any, schema: dict[str, Any]) -> Any:
+    """Numbers, booleans and nulls that arrive as text where the schema asks for them.
+
+    ``snakemake --config measure='{repeats: 5}'`` parses nested values without types (every
+    scalar a string); a value of the right shape must not be rejected for that.
+    """
+    if isinstance(instance, str) and _types(schema) & {"integer", "number", "boolean", "null"}:
+        return _scalar(instance, _types(schema))
+    if isinstance(instance, list):
+        items = schema.get("items", {})
+        return [coerce_strings(item, items) if isinstance(items, dict) else item for item in instance]
+    if isinstance(instance, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {
+            key: coerce_strings(value, props.get(key, extra if isinstance(extra, dict) else {}))
+            for key, value in instance.items()
+        }
+    return instance
+
+
+def non_finite(instance: Any, path: str = "") -> str | None:
+    """The first key holding NaN or an infinity (YAML's ``.nan``, ``.inf``), or None."""
+    if isinstance(instance, float) and not math.isfinite(instance):
+        return path or "(top level)"
+    items = instance.items() if isinstance(instance, dict) else enumerate(instance) if isinstance(instance, list) else ()
+    for key, value in items:
+        found = non_finite(value, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def cross_key_problem(config: dict[str, Any]) -> str | None:
+    """The first mistake no single key shows: a list naming entries another key must hold,
+    or an empty matrix the user did not ask for. None if there is none."""
+    from spikemark.matrix import sparsity_label
+
+    if config["ml_track"] and not config["datasets"]:
+        return "config key 'datasets': empty; name at least one dataset, or set ml_track: false to run only the other tracks"
+    robustness = config["robustness"]
+    if config["ml_track"] and robustness["enabled"]:
+        missing = [f for f in robustness["frameworks"] if f not in config["frameworks"]]
+        if missing:
+            return (f"config key 'robustness.frameworks': {missing} not in frameworks {config['frameworks']} "
+                    "(the protocol runs on deployed frameworks only); name some of those, or set "
+                    "robustness.enabled: false")  # fmt: skip
+        levels = {sparsity_label(s) for s in config["pruning"]["sparsity"]}
+        if robustness["sparsity"] is not None:
+            missing = [s for s in robustness["sparsity"] if sparsity_label(s) not in levels]
+            if missing:
+                return (f"config key 'robustness.sparsity': {missing} not in pruning.sparsity "
+                        f"{config['pruning']['sparsity']}; name some of those, or null for all")  # fmt: skip
+    sim = config["simulation"]
+    if sim["enabled"]:
+        tests = {"validation": sim["seeds"][:1], "validation_full": sim["validation_full"]["seeds"]}
+        for tier, seeds in tests.items():
+            if tier == "validation_full" and not sim["validation_full"]["enabled"]:
+                continue
+            overlap = sorted(set(seeds) & set(sim[tier]["reference_seeds"]))
+            if overlap:
+                source = "simulation.seeds (its first)" if tier == "validation" else "simulation.validation_full.seeds"
+                return (f"config key 'simulation.{tier}.reference_seeds': {overlap} also in {source}; a run "
+                        "cannot validate against itself, choose other reference seeds")  # fmt: skip
+    return None
+
+
 def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the config with defaults filled in; raise :class:`ConfigError` if invalid."""
-    config = copy.deepcopy(dict(config))
-    validator = DefaultFillingValidator(schema or load_schema())
+    """Return the config with defaults filled in; raise :class:`ConfigError` if invalid.
+
+    Beyond the schema: numbers given as text are typed (:func:`coerce_strings`), NaN and
+    infinities are rejected, cross-key references are checked (:func:`cross_key_problem`)
+    and so is the plan (path labels that collide, more cells than ``max_cells``).
+    """
+    schema = schema or load_schema()
+    config = coerce_strings(copy.deepcopy(dict(config)), schema)
+    validator = DefaultFillingValidator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(explain(_deepest(error)))
+    key = non_finite(config)
+    if key:
+        raise ConfigError(f"config key '{key}': not a finite number (NaN and infinities are not allowed)")
+    problem = cross_key_problem(config)
+    if problem:
+        raise ConfigError(problem)
+    from spikemark.matrix import Plan
+
+    problem = Plan(config, schema=schema).problem()
+    if problem:
+        raise ConfigError(problem)
     return config
+
+
+def results_dir_problem(path: str | Path) -> str | None:
+    """Why ``results_dir`` cannot receive results (it is a file, or cannot be made), or None."""
+    path = Path(path).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None:
+        return None
+    if not existing.is_dir():
+        what = "is a file" if existing == path else f"lies inside a file ({existing})"
+        return f"config key 'results_dir': {str(path)!r} {what}; name a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"config key 'results_dir': {str(path)!r} cannot be written ({existing} is read-only for this user)"
+    return None
 
 
 def validate_or_exit(config: dict[str, Any], schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """For the Snakefile: print one clear line and stop, instead of a traceback."""
     try:
-        return validate(config, load_schema(schema_path))
+        config = validate(config, load_schema(schema_path))
+        problem = results_dir_problem(config["results_dir"])
+        if problem:
+            raise ConfigError(problem)
+        return config
     except ConfigError as exc:
         print(f"spikemark: invalid configuration: {exc}", file=sys.stderr)
         sys.exit(2)

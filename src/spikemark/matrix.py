@@ -130,10 +130,49 @@ def _fill(pattern: str, **values: Any) -> str:
 class Plan:
     """The jobs of one validated config (see the module docstring)."""
 
-    def __init__(self, config: dict[str, Any]):
+    def __init__(self, config: dict[str, Any], schema: dict[str, Any] | None = None):
         self.config = config
         self.results_dir = str(config["results_dir"])
         self.sim = config["simulation"]
+        self._schema = schema
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The config schema (loaded once; the model defaults come from it)."""
+        if self._schema is None:
+            from spikemark.config import load_schema
+
+            self._schema = load_schema()
+        return self._schema
+
+    # -- checks --------------------------------------------------------------------------
+    def size(self) -> dict[str, int]:
+        """Cells of each kind: what a run will do, whatever the number of jobs."""
+        return {
+            "ML cells": len(self.ml_cells()),
+            "robustness cells": len(self.robustness_sweeps()) * len(self.robustness_levels),
+            "latency cells": len(self.latency_cells()),
+            "simulation runs": len(self.sim_runs()),
+        }
+
+    def problem(self) -> str | None:
+        """What makes this plan unrunnable as written (one line), or None."""
+        sparsities = self.config["pruning"]["sparsity"]
+        labels = [sparsity_label(s) for s in sparsities]
+        if len(set(labels)) < len(labels):
+            twins = sorted({s for s, label in zip(sparsities, labels) if labels.count(label) > 1})
+            return (f"config key 'pruning.sparsity': {twins} share the path label "
+                    f"s{labels[[float(x) for x in sparsities].index(twins[0])]}; give distinct values")  # fmt: skip
+        scales = [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
+        if len(set(scales)) < len(scales):
+            return f"config key 'simulation.scales': {sorted({x for x in scales if scales.count(x) > 1})} twice"
+        size = self.size()
+        bound = int(self.config["max_cells"])
+        if sum(size.values()) > bound:
+            parts = ", ".join(f"{n} {kind}" for kind, n in size.items() if n)
+            return (f"config key 'max_cells': the plan has {sum(size.values())} cells ({parts}), more than "
+                    f"max_cells = {bound}; raise max_cells (e.g. --config max_cells={sum(size.values())}) to run it")  # fmt: skip
+        return None
 
     # -- paths -------------------------------------------------------------------------
     def results(self, path: str) -> str:
@@ -167,7 +206,9 @@ class Plan:
         return [level for level in self.levels if level[1] in wanted]
 
     def models(self) -> list[dict[str, Any]]:
-        """Every (dataset, method, seed) trained or converted once."""
+        """Every (dataset, method, seed) trained or converted once (none without the ML track)."""
+        if not self.config["ml_track"]:
+            return []
         return [
             dict(dataset=d, method=m, seed=s)
             for d in self.config["datasets"]
@@ -219,7 +260,8 @@ class Plan:
         defaults of a models entry where the config names none."""
         from spikemark.config import fill_defaults
 
-        return canonical(fill_defaults(copy.deepcopy(self.config["models"].get(dataset, {})), ("models", "*")))
+        entry = copy.deepcopy(self.config["models"].get(dataset, {}))
+        return canonical(fill_defaults(entry, ("models", "*"), self.schema))
 
     def needs_download(self, dataset: str) -> bool:
         from spikemark.datasets import needs_download
@@ -236,6 +278,10 @@ class Plan:
     def dataset_source(self, dataset: str) -> dict[str, Any]:
         """Cache folder and mirror: only datasets that are downloaded read them."""
         return canonical(self.config["data"]) if self.needs_download(dataset) else {}
+
+    def report_datasets(self) -> list[str]:
+        """The datasets that get a report page: those of the ML track."""
+        return list(self.config["datasets"]) if self.config["ml_track"] else []
 
     def download_manifests(self) -> list[str]:
         return [self.results(f"downloads/{d}.json") for d in self.config["datasets"] if self.needs_download(d)]

@@ -281,8 +281,28 @@ def save_failure(path: str | Path, status: str, reason: str) -> None:
     torch.save({"meta": {"status": status, "reason": reason}}, path)
 
 
+class CorruptCheckpoint(RuntimeError):
+    """A checkpoint file that cannot be read as one (truncated, overwritten, not ours)."""
+
+
+def read_checkpoint(path: str | Path, device: str = "cpu") -> dict:
+    """The checkpoint's dict, loaded with ``weights_only=True``; a file that is not a readable
+    checkpoint raises :class:`CorruptCheckpoint` naming it (PyTorch's own message suggests
+    ``weights_only=False``, which would run whatever the file holds)."""
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - unpickling and zip errors have many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CorruptCheckpoint(f"corrupt checkpoint {path}: not a readable checkpoint ({first[:120]})") from None
+    if not isinstance(blob, dict) or "meta" not in blob:
+        raise CorruptCheckpoint(f"corrupt checkpoint {path}: no metadata in it")
+    return blob
+
+
 def load_checkpoint(path: str | Path, device: str = "cpu") -> Classifier:
-    blob = torch.load(path, map_location=device, weights_only=True)
+    blob = read_checkpoint(path, device)
     meta = blob["meta"]
     if meta.get("status", "ok") != "ok":
         raise StageFailed(meta["status"], meta["reason"])

@@ -17,7 +17,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-LOCAL_RULES = {"all"}
+LOCAL_RULES = {"all", "cell_summary", "download"}  # run on the submitting host, no Slurm job
 
 
 @dataclass

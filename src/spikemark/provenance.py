@@ -274,9 +274,10 @@ def nest_info() -> dict[str, str]:
     try:
         build = dict(nest.build_info)
         build.pop("test_exitcodes", None)  # exit codes of NEST's own test suite
-        keys = ("local_num_threads", "num_processes", "total_num_virtual_procs", "rng_type", "resolution")
-        status = nest.GetKernelStatus(list(keys))
-        kernel = dict(zip(keys, status))
+        from spikemark.simulation.pd14_nest import KERNEL_KEYS, last_kernel
+
+        # After a run the kernel is reset to its defaults: the run's own settings were kept.
+        kernel = dict(last_kernel) or dict(zip(KERNEL_KEYS, nest.GetKernelStatus(list(KERNEL_KEYS))))
     except Exception as err:  # noqa: BLE001 - provenance must never fail a run
         return {"nest_build_info": json.dumps({"error": str(err)}), "nest_kernel": ""}
     return {

@@ -105,8 +105,8 @@ def fit(
     module = classifier.module
     opt = torch.optim.Adam(module.parameters(), lr=lr)
     first = 0
-    if resume_path is not None and resume_path.exists():
-        state = torch.load(resume_path, weights_only=True)
+    state = _resume_state(resume_path)
+    if state is not None:
         module.load_state_dict(state["module"], strict=False)
         opt.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
@@ -125,6 +125,7 @@ def fit(
             n += len(yb)
         log.info("epoch %d/%d loss %.4f", epoch + 1, epochs, total / max(n, 1))
         if resume_path is not None:
+            partial = resume_path.with_name(resume_path.name + ".part")
             torch.save(
                 {
                     "epoch": epoch,
@@ -133,9 +134,21 @@ def fit(
                     "generator": generator.get_state(),
                     "torch_rng": torch.get_rng_state(),
                 },
-                resume_path,
+                partial,
             )
+            partial.replace(resume_path)  # atomic: a kill mid-write leaves the last good epoch
     module.eval()
+
+
+def _resume_state(resume_path: Path | None) -> dict | None:
+    """The last epoch's saved state, or None (none yet, or unreadable: then start over)."""
+    if resume_path is None or not resume_path.exists():
+        return None
+    try:
+        return torch.load(resume_path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a broken resume file only costs the epochs
+        log.warning("ignoring unreadable resume file %s (%s); training from epoch 0", resume_path, exc)
+        return None
 
 
 def cross_entropy(scores: Tensor, y: Tensor) -> Tensor:

@@ -14,7 +14,8 @@ from spikemark.matrix import (
     SWEEP,
     Plan,
 )
-from spikemark.summary import exit_with_cell_summary
+from spikemark.runlock import acquire_or_exit
+from spikemark.summary import outdate_pages_without_table, print_cell_summary
 
 PLAN = Plan(config)
 

@@ -1,33 +1,42 @@
-# Aggregation and the report. The report pages only read metrics.csv / provenance.csv, so
-# re-rendering with unchanged results runs no upstream rule; `python -m spikemark.report`
-# does the same without Snakemake and combines several machines' results.
-from spikemark.report.render import workflow_parameters
+# The report. Its pages only read metrics.csv / provenance.csv, so re-rendering with
+# unchanged results runs no upstream rule; `python -m spikemark.report` does the same without
+# Snakemake and combines several machines' results. Which tables and figures each page writes,
+# with their captions and categories, comes from the manifest (spikemark.report.manifest).
+from snakemake.io import report as captioned_file
+from spikemark.report.manifest import (
+    INDEX,
+    SIMULATION,
+    outputs,
+    page_files,
+    workflow_parameters,
+)
 
 REPORT = "report"
-ML_FIGURES = [
-    "fig_accuracy_vs_energy",
-    "fig_accuracy_vs_timesteps",
-    "fig_sparsity_sweep",
+
+
+# Every page of the report (the overview links to the others by file name only).
+REPORT_PAGES = [
+    results(f"{REPORT}/{page}") for page in page_files(PLAN.report_datasets())
 ]
-ML_TABLES = ["table_framework_comparison", "table_conversion", "table_pruning"]
-# Written by the overview page even when their track is off (then empty, saying so).
-LATENCY_FIGURES = ["fig_latency"]
-LATENCY_TABLES = ["table_latency"]
-ROBUSTNESS_FIGURES = ["fig_robustness_timesteps", "fig_robustness_noise"]
-ROBUSTNESS_TABLES = ["table_robustness"]
-# The overview page's figures and tables by category of the Snakemake report.
-INDEX_FIGURES = {
-    "ML track": ML_FIGURES,
-    "Framework latency benchmark": LATENCY_FIGURES,
-    "Robustness": ROBUSTNESS_FIGURES,
+
+
+# Per page: the first file of each output carries its caption and category into
+# `snakemake --report`; its other formats are plain outputs.
+CAPTIONED = {
+    page: [
+        captioned_file(
+            results(f"{REPORT}/{o.files[0]}"),
+            caption=f"../report/{o.name}.rst",
+            category=o.category,
+        )
+        for o in outputs(page=page)
+    ]
+    for page in (INDEX, SIMULATION)
 }
-INDEX_TABLES = {
-    "ML track": ML_TABLES,
-    "Framework latency benchmark": LATENCY_TABLES,
-    "Robustness": ROBUSTNESS_TABLES,
+OTHER_FORMATS = {
+    page: [results(f"{REPORT}/{f}") for o in outputs(page=page) for f in o.files[1:]]
+    for page in (INDEX, SIMULATION)
 }
-SIM_FIGURES = ["fig_pd14_strong_scaling", "fig_pd14_rates"]
-SIM_TABLES = ["table_pd14", "table_pd14_rates"]
 
 
 report: "../report/workflow.rst"
@@ -53,7 +62,7 @@ rule report_dataset:
         runtime=30,
     params:
         parameters=lambda wc, input: workflow_parameters(
-            input.metrics, results(REPORT), config["datasets"], dataset=wc.dataset
+            input.metrics, results(REPORT), PLAN.report_datasets(), dataset=wc.dataset
         ),
     script:
         "../scripts/report.py"
@@ -66,27 +75,9 @@ rule report_simulation:
         provenance=results("provenance.csv"),
     output:
         executed=results(f"{REPORT}/executed/simulation.ipynb"),
-        html=results(f"{REPORT}/simulation.html"),
-        figures=[
-            report(
-                results(f"{REPORT}/{name}.png"),
-                caption=f"../report/{name}.rst",
-                category="Simulation track",
-            )
-            for name in SIM_FIGURES
-        ],
-        pdfs=expand(results(f"{REPORT}/{{name}}.pdf"), name=SIM_FIGURES),
-        tables=[
-            report(
-                results(f"{REPORT}/{name}.csv"),
-                caption=f"../report/{name}.rst",
-                category="Simulation track",
-            )
-            for name in SIM_TABLES
-        ],
-        formats=expand(
-            results(f"{REPORT}/{{name}}.{{ext}}"), name=SIM_TABLES, ext=["md", "tex"]
-        ),
+        html=results(f"{REPORT}/{SIMULATION}"),
+        captioned=CAPTIONED[SIMULATION],
+        formats=OTHER_FORMATS[SIMULATION],
     log:
         logs("report/simulation.log"),
     benchmark:
@@ -101,7 +92,7 @@ rule report_simulation:
         parameters=lambda wc, input: workflow_parameters(
             input.metrics,
             results(REPORT),
-            config["datasets"],
+            PLAN.report_datasets(),
             reference_dir="",
             drive=config["simulation"]["drive"],
         ),
@@ -109,44 +100,17 @@ rule report_simulation:
         "../scripts/report.py"
 
 
+# The overview: it links to the other pages by file name, so it does not wait for them.
 rule report:
     input:
         notebook="notebooks/report.ipynb",
         metrics=results("metrics.csv"),
         provenance=results("provenance.csv"),
-        pages=expand(
-            results(f"{REPORT}/dataset_{{dataset}}.html"), dataset=config["datasets"]
-        ),
-        simulation=results(f"{REPORT}/simulation.html"),
     output:
         executed=results(f"{REPORT}/executed/report.ipynb"),
-        html=results(f"{REPORT}/index.html"),
-        figures=[
-            report(
-                results(f"{REPORT}/{name}.png"),
-                caption=f"../report/{name}.rst",
-                category=category,
-            )
-            for category, names in INDEX_FIGURES.items()
-            for name in names
-        ],
-        pdfs=expand(
-            results(f"{REPORT}/{{name}}.pdf"), name=sum(INDEX_FIGURES.values(), [])
-        ),
-        tables=[
-            report(
-                results(f"{REPORT}/{name}.csv"),
-                caption=f"../report/{name}.rst",
-                category=category,
-            )
-            for category, names in INDEX_TABLES.items()
-            for name in names
-        ],
-        formats=expand(
-            results(f"{REPORT}/{{name}}.{{ext}}"),
-            name=sum(INDEX_TABLES.values(), []),
-            ext=["md", "tex"],
-        ),
+        html=results(f"{REPORT}/{INDEX}"),
+        captioned=CAPTIONED[INDEX],
+        formats=OTHER_FORMATS[INDEX],
     log:
         logs("report/index.log"),
     benchmark:
@@ -159,7 +123,24 @@ rule report:
         runtime=30,
     params:
         parameters=lambda wc, input: workflow_parameters(
-            input.metrics, results(REPORT), config["datasets"]
+            input.metrics, results(REPORT), PLAN.report_datasets()
         ),
     script:
         "../scripts/report.py"
+
+
+rule cell_summary:
+    """Ends every run non-zero while the results hold failed cells (see spikemark.summary)."""
+    input:
+        summary=results("summary.json"),
+        # Last of all: the report renders before a failed cell fails the run.
+        pages=REPORT_PAGES,
+    output:
+        ok=results("cells_ok.txt"),
+    log:
+        logs("cell_summary.log"),
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/cell_summary.py"

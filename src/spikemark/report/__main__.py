@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from spikemark.report.render import render_site
-from spikemark.report.tables import reference_dir
+from spikemark.report.load import reference_dir
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,21 +4,22 @@ output exists and a reader sees why it is empty)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 import seaborn as sns
 
 from spikemark.matrix import DENSE
-from spikemark.report import tables
+from spikemark.report.manifest import EMPTY_ML, EMPTY_SIMULATION
+from spikemark.report.ml import ML_KEYS, accuracy_by_timesteps, accuracy_energy_points
+from spikemark.report.pd14 import PHASES, TOTAL, phase_times, population_rates, scaling_points
 
 PHASE_LABELS = {
     "time_create": "create",
     "time_connect": "connect",
     "time_presimulate": "presimulate",
     "time_simulate": "simulate",
+    TOTAL: "total (sum of phases)",
 }
 
 
@@ -29,17 +30,7 @@ def empty_figure(message: str) -> plt.Figure:
     return fig
 
 
-def save(fig: plt.Figure, out_dir: str | Path, name: str) -> list[Path]:
-    """PNG (150 dpi) and PDF."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{name}.png", out / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    return paths
-
-
-def _errorbars(ax, frame: pd.DataFrame, x: str, y: str = "value") -> None:
+def errorbars(ax, frame: pd.DataFrame, x: str, y: str = "value") -> None:
     have = frame.dropna(subset=["ci_low", "ci_high"])
     if len(have):
         ax.errorbar(
@@ -55,7 +46,7 @@ def _errorbars(ax, frame: pd.DataFrame, x: str, y: str = "value") -> None:
 
 def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
     """Converted / surrogate SNN accuracy against T (Wilson intervals); the ANN as a dashed line."""
-    acc = tables.accuracy_by_timesteps(table)
+    acc = accuracy_by_timesteps(table)
     snn = acc[acc["T"].notna()]
     if snn.empty:
         return empty_figure("no SNN accuracy against time steps in this results set")
@@ -65,10 +56,15 @@ def accuracy_vs_timesteps(table: pd.DataFrame) -> plt.Figure:
         sub = snn[snn["dataset"] == dataset].sort_values("T")
         pruned_by = sub["pruning"].where(sub["sparsity"] > 0, "").map(lambda p: f" ({p})" if p else "")
         sub = sub.assign(
-            series=sub["method"] + " s=" + sub["sparsity"].map("{:g}".format) + pruned_by + " " + sub["hardware"]
+            series=sub["method"]
+            + " s="
+            + sub["sparsity"].map("{:g}".format)
+            + pruned_by
+            + " "
+            + sub["hardware"]
         )
         sns.lineplot(data=sub, x="T", y="value", hue="series", marker="o", ax=ax, errorbar=None)
-        _errorbars(ax, sub, "T")
+        errorbars(ax, sub, "T")
         ann = acc[(acc["dataset"] == dataset) & (acc["method"] == "ann") & (acc["sparsity"] == 0)]
         for value in ann["value"]:
             ax.axhline(value, ls="--", c="grey", lw=1, label="ANN (dense)")
@@ -93,21 +89,26 @@ def per_pruning_method(points: pd.DataFrame) -> pd.DataFrame:
 def sparsity_sweep(table: pd.DataFrame) -> plt.Figure:
     """Accuracy against sparsity (largest T), one line per method / framework / hardware /
     pruning method."""
-    acc = tables.accuracy_by_timesteps(table)
+    acc = accuracy_by_timesteps(table)
     if acc.empty:
-        return empty_figure(tables.EMPTY_ML)
-    keys = ["dataset", "method", "framework", "hardware", "pruning", "sparsity", "seed"]
-    largest = acc.groupby(keys, dropna=False)["T"].transform("max")
+        return empty_figure(EMPTY_ML)
+    largest = acc.groupby(ML_KEYS, dropna=False)["T"].transform("max")
     head = per_pruning_method(acc[acc["T"].isna() | (acc["T"] == largest)])
     datasets = sorted(head["dataset"].unique())
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2), squeeze=False, sharey=True)
     for ax, dataset in zip(axes.flat, datasets):
         sub = head[head["dataset"] == dataset].sort_values("sparsity")
         sub = sub.assign(
-            series=sub["method"] + " / " + sub["framework"] + " / " + sub["hardware"] + " / " + sub["line_pruning"]
+            series=sub["method"]
+            + " / "
+            + sub["framework"]
+            + " / "
+            + sub["hardware"]
+            + " / "
+            + sub["line_pruning"]
         )
         sns.lineplot(data=sub, x="sparsity", y="value", hue="series", marker="o", ax=ax, errorbar=None)
-        _errorbars(ax, sub, "sparsity")
+        errorbars(ax, sub, "sparsity")
         ax.set(title=dataset, xlabel="sparsity (fraction of weights pruned)", ylabel="accuracy")
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -117,7 +118,7 @@ def sparsity_sweep(table: pd.DataFrame) -> plt.Figure:
 def accuracy_vs_energy(table: pd.DataFrame) -> plt.Figure:
     """Accuracy against energy per inference; filled markers are meter readings, hollow ones
     estimates; the Pareto front (per dataset and energy source) is drawn as a step line."""
-    pts = tables.accuracy_energy_points(table)
+    pts = accuracy_energy_points(table)
     if pts.empty:
         return empty_figure("no energy per inference (measured or estimated) in this results set")
     datasets = sorted(pts["dataset"].unique())
@@ -148,29 +149,67 @@ def accuracy_vs_energy(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def log2_x_at(ax, values: pd.Series) -> None:
+    """Log-2 x axis with a plainly written tick at every measured value (T, size, threads)."""
+    ax.set_xscale("log", base=2)
+    ticks = sorted(values.dropna().unique())
+    if ticks:
+        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
-    """Phase times (mean over seeds) stacked per thread count, one panel per framework and scale."""
-    phases = tables.phase_times(table)
-    if phases.empty:
-        return empty_figure(tables.EMPTY_SIMULATION)
-    panels = sorted(phases.groupby(["framework", "scale"]).groups)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False, sharey=True)
-    for ax, (framework, scale) in zip(axes.flat, panels):
-        sub = phases[(phases["framework"] == framework) & (phases["scale"] == scale)]
-        wide = sub.pivot_table(index="threads", columns="phase", values="seconds", aggfunc="mean")
-        wide = wide[[p for p in tables.PHASES if p in wide]].rename(columns=PHASE_LABELS)
-        wide.index = wide.index.map(lambda t: f"{t:g}")
-        wide.plot.bar(stacked=True, ax=ax, rot=0)
-        ax.set(title=f"{framework} {scale}", xlabel="threads", ylabel="wall time (s)")
+    """Wall time per phase and in total against the thread count, one panel per framework
+    and scale: lines join the geometric means over the seeds that were not contended (bars:
+    95 % log-scale intervals); contended timings are hollow markers, left out of the lines."""
+    points = scaling_points(table)
+    if points.empty:
+        return empty_figure(EMPTY_SIMULATION)
+    lines = phase_times(table)
+    # one panel per framework and scale (and machine, where several are combined)
+    keys = [k for k in ("platform", "framework", "scale") if k in points]
+    panels = sorted(points.groupby(keys).groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
+    order = [*PHASES, TOTAL]
+    palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
+    for ax, panel in zip(axes.flat, panels):
+        where = dict(zip(keys, panel))
+        here = points[(points[keys] == pd.Series(where)).all(axis=1)]
+        mean = lines[(lines[keys] == pd.Series(where)).all(axis=1)]
+        title = " ".join(
+            [where.get("platform", "").split(" (")[0], where["framework"], where["scale"]]
+        ).strip()
+        for phase in [p for p in order if p in set(here["phase"])]:
+            colour = palette[phase]
+            line = mean[mean["phase"] == phase].sort_values("threads")
+            ax.plot(
+                line["threads"],
+                line["seconds"],
+                marker="o",
+                ms=4,
+                color=colour,
+                label=PHASE_LABELS.get(phase, phase),
+            )
+            errorbars(ax, line, "threads", "seconds")
+            busy = here[(here["phase"] == phase) & here["contended"]]
+            if len(busy):
+                ax.scatter(
+                    busy["threads"], busy["seconds"], s=30, facecolors="none", edgecolors=colour, zorder=3
+                )
+        if here["contended"].any():
+            ax.plot([], [], ls="none", marker="o", mfc="none", mec="k", label="contended (not in the lines)")
+        ax.set(yscale="log", title=title, xlabel="threads", ylabel="wall time (s)")
+        log2_x_at(ax, here["threads"])
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def pd14_rates(rates: pd.DataFrame) -> plt.Figure:
-    """Mean rate per population (mean over seeds, 95 % interval) against the reference."""
+def pd14_rates(table: pd.DataFrame, rates_reference: pd.DataFrame | None = None) -> plt.Figure:
+    """Rate per population (geometric mean over seeds, 95 % log-scale interval) against the reference."""
+    rates = population_rates(table, rates_reference)
     if rates.empty:
-        return empty_figure(tables.EMPTY_SIMULATION)
+        return empty_figure(EMPTY_SIMULATION)
     order = [
         p for p in ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I") if p in set(rates["population"])
     ]
@@ -207,24 +246,3 @@ def pd14_rates(rates: pd.DataFrame) -> plt.Figure:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-
-def figure_image(fig: plt.Figure):
-    """The figure as an embedded PNG (IPython Image) and closed."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return Image(data=buf.getvalue())
-
-
-def publish(fig: plt.Figure, out_dir: str | Path, name: str):
-    """Save a named figure (PNG and PDF) and return it as an embedded PNG for the page."""
-    from IPython.display import Image
-
-    paths = save(fig, out_dir, name)
-    plt.close(fig)
-    return Image(filename=str(paths[0]))

@@ -6,30 +6,10 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from spikemark.report.manifest import INDEX, SIMULATION, dataset_page, pages
+
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 SRC = Path(__file__).resolve().parents[2]
-
-#: Page file names inside the report directory.
-INDEX = "index.html"
-SIMULATION = "simulation.html"
-
-
-def dataset_page(dataset: str) -> str:
-    return f"dataset_{dataset}.html"
-
-
-def pages(datasets: Sequence[str]) -> list[dict[str, str]]:
-    """The navigation bar: overview, one page per dataset, the simulation track."""
-    nav = [{"title": "Overview", "href": INDEX}]
-    nav += [{"title": f"Dataset: {d}", "href": dataset_page(d)} for d in datasets]
-    nav.append({"title": "Simulation (PD14)", "href": SIMULATION})
-    return nav
-
-
-def navigation(nav: Sequence[dict[str, str]], current: str = "") -> str:
-    """Markdown links to every page of the report (the current one in bold)."""
-    links = [f"**{p['title']}**" if p["href"] == current else f"[{p['title']}]({p['href']})" for p in nav]
-    return " · ".join(links)
 
 
 def render_notebook(
@@ -80,7 +60,7 @@ def render_site(
     ``metrics``: results directories or ``metrics.csv`` files, one per machine; they are
     combined into one set of tables, told apart by their provenance (``platform``).
     """
-    from spikemark.report.tables import load_results
+    from spikemark.report.load import load_results
 
     metrics = [str(m) for m in metrics]
     out = Path(out_dir)
@@ -110,15 +90,3 @@ def render_site(
         notebooks / "report.ipynb", out / "executed" / "report.ipynb", out / INDEX, parameters=common
     )
     return [*done, out / SIMULATION, out / INDEX]
-
-
-def workflow_parameters(
-    metrics: str | Path, out_dir: str | Path, datasets: Sequence[str], **extra: Any
-) -> dict:
-    """Papermill parameters of a page rendered by a Snakemake rule (one results set)."""
-    return {
-        "metrics": [str(Path(metrics).parent)],
-        "out_dir": str(out_dir),
-        "pages": pages(datasets),
-        **extra,
-    }

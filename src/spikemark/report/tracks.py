@@ -16,31 +16,15 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
-import matplotlib.ticker
 import pandas as pd
 import seaborn as sns
 
-from spikemark.report.figures import _errorbars, empty_figure
-from spikemark.report.tables import (
-    CONVENTIONS,
-    ML_KEYS,
-    _cell_mark,
-    _fmt_key,
-    _keys,
-    _metric_cells,
-    _multi_platform,
-    _pick,
-    _tnum,
-    fmt_row,
-)
+from spikemark.report.cells import CONVENTIONS, fmt_row, header_unit, metric_cells, pick
+from spikemark.report.figures import empty_figure, errorbars, log2_x_at
+from spikemark.report.load import multi_platform, numeric, with_platform_key
+from spikemark.report.manifest import EMPTY_LATENCY, EMPTY_NOISE, EMPTY_ROBUSTNESS
+from spikemark.report.ml import ML_KEYS, ROBUSTNESS, cell_mark, ml_cells
 from spikemark.results import CELL_METRIC
-
-#: ``variant`` of the robustness rows (``spikemark.robustness.VARIANT``; not imported from
-#: there because that module needs torch, which the report environment does not).
-ROBUSTNESS = "robustness"
-EMPTY_LATENCY = "no framework latency results in this results set (latency track off or not run)"
-EMPTY_ROBUSTNESS = "no robustness-protocol results in this results set (robustness off or not run)"
-EMPTY_NOISE = "no noise-sweep results in this results set (robustness off, or no noise level above 0)"
 
 # ---------------------------------------------------------------- latency
 
@@ -49,13 +33,13 @@ LATENCY_KEYS = [*LATENCY_CELL_KEYS, "size", "variant"]
 #: Eager before compiled in tables and legends.
 VARIANTS = ("eager", "compiled")
 LATENCY_TIMES = {
-    "inference_time": "inference (s)",
-    "forward_time": "forward (s)",
-    "backward_time": "backward (s)",
+    "inference_time": "inference (ms)",
+    "forward_time": "forward (ms)",
+    "backward_time": "backward (ms)",
 }
 LATENCY_OTHER = {
-    "peak_host_memory": "peak host memory (bytes)",
-    "peak_cuda_memory": "peak CUDA memory (bytes)",
+    "peak_host_memory": "peak host memory (MiB)",
+    "peak_cuda_memory": "peak CUDA memory (MiB)",
     "compile_time": "compile time (s)",
 }
 #: Rows that describe the workload rather than measure it.
@@ -74,7 +58,7 @@ def _latency_groups(rows: pd.DataFrame):
     """(size, variant) groups of one cell's measurement rows, by numeric size, eager first."""
     measured = rows[~rows["metric"].isin((CELL_METRIC, *WORKLOAD_METRICS))]
     groups = measured.groupby(["size", "variant"], sort=False)
-    order = sorted(groups.groups, key=lambda sv: (_tnum(pd.Series([sv[0]])).iloc[0], _variant_rank(sv[1])))
+    order = sorted(groups.groups, key=lambda sv: (numeric(pd.Series([sv[0]])).iloc[0], _variant_rank(sv[1])))
     return [(size, variant, groups.get_group((size, variant))) for size, variant in order]
 
 
@@ -86,11 +70,11 @@ def _first_problem(rows: pd.DataFrame) -> tuple[str, str]:
     return bad["status"].iloc[0], bad["reason"].iloc[0]
 
 
-def _memory_cell(rows: pd.DataFrame, metric: str, hardware: str) -> str:
-    row = _pick(rows, metric)
+def _memory_cell(rows: pd.DataFrame, metric: str, hardware: str, unit: str) -> str:
+    row = pick(rows, metric)
     if row is None and metric == "peak_cuda_memory" and hardware != "cuda":
         return "n/a (no CUDA device used)"
-    return fmt_row(row)
+    return fmt_row(row, unit=unit)
 
 
 def latency_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -101,11 +85,11 @@ def latency_table(table: pd.DataFrame) -> pd.DataFrame:
     variant whose compilation failed is one row with the failure as its reason.
     """
     latency = _latency(table)
-    cell_keys = _keys(table, LATENCY_CELL_KEYS)
+    cell_keys = with_platform_key(table, LATENCY_CELL_KEYS)
     out = []
     for key, rows in latency.groupby(cell_keys, sort=True):
         base = dict(zip(cell_keys, key))
-        status, reason = _cell_mark(rows)
+        status, reason = cell_mark(rows)
         groups = _latency_groups(rows)
         if not groups:
             out.append({**base, "status": status, "reason": reason or "no latency rows"})
@@ -115,9 +99,9 @@ def latency_table(table: pd.DataFrame) -> pd.DataFrame:
             rec["backend"] = group["backend"].iloc[0]
             rec["T"] = group["timesteps"].iloc[0]
             for metric, col in LATENCY_TIMES.items():
-                rec[col] = fmt_row(_pick(group, metric))
+                rec[col] = fmt_row(pick(group, metric), unit=header_unit(col))
             for metric, col in LATENCY_OTHER.items():
-                rec[col] = _memory_cell(group, metric, base["hardware"])
+                rec[col] = _memory_cell(group, metric, base["hardware"], header_unit(col))
             if variant != "compiled":
                 rec[LATENCY_OTHER["compile_time"]] = "n/a (eager)"
             rec["status"], rec["reason"] = (status, reason) if status != "ok" else _first_problem(group)
@@ -130,13 +114,13 @@ def latency_points(table: pd.DataFrame) -> pd.DataFrame:
     """Ok timing rows with numeric size, for the figure."""
     latency = _latency(table)
     ok = latency[latency["metric"].isin(LATENCY_TIMES) & (latency["status"] == "ok")].copy()
-    ok["size"] = _tnum(ok["size"])
-    cols = [*_keys(table, LATENCY_KEYS), "metric", "value", "ci_low", "ci_high", "n"]
-    return ok[cols].sort_values([*_keys(table, LATENCY_KEYS), "metric"]).reset_index(drop=True)
+    ok["size"] = numeric(ok["size"])
+    cols = [*with_platform_key(table, LATENCY_KEYS), "metric", "value", "ci_low", "ci_high", "n"]
+    return ok[cols].sort_values([*with_platform_key(table, LATENCY_KEYS), "metric"]).reset_index(drop=True)
 
 
 def _values(rows: pd.DataFrame, column: str) -> list[str]:
-    values = _tnum(rows[column]).dropna().unique()
+    values = numeric(rows[column]).dropna().unique()
     return [f"{v:g}" for v in sorted(values)]
 
 
@@ -165,7 +149,7 @@ def latency_workload(table: pd.DataFrame) -> str:
 
 def _with_host(points: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """``points`` with each platform's ``host`` column where several machines are combined."""
-    if not _multi_platform(table):
+    if not multi_platform(table):
         return points
     hosts = table.drop_duplicates("platform").set_index("platform")["host"]
     return points.assign(host=points["platform"].map(hosts))
@@ -173,20 +157,11 @@ def _with_host(points: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 def _series_label(frame: pd.DataFrame, parts: list[str]) -> pd.Series:
     """`` / ``-joined values of ``parts`` (the platform's host first when several machines)."""
-    parts = (["host"] if _multi_platform(frame) and "host" in frame else []) + parts
+    parts = (["host"] if multi_platform(frame) and "host" in frame else []) + parts
     label = frame[parts[0]].astype(str)
     for part in parts[1:]:
         label = label + " / " + frame[part].astype(str)
     return label
-
-
-def _log2_x_at(ax, values: pd.Series) -> None:
-    """Log-2 x axis with a plainly written tick at every measured value (T or size)."""
-    ax.set_xscale("log", base=2)
-    ticks = sorted(values.dropna().unique())
-    if ticks:
-        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def latency_figure(table: pd.DataFrame) -> plt.Figure:
@@ -221,9 +196,9 @@ def latency_figure(table: pd.DataFrame) -> plt.Figure:
                     color=palette[series],
                     label=f"{series} ({variant})",
                 )
-                _errorbars(ax, line, "size")
+                errorbars(ax, line, "size")
             ax.set(yscale="log", xlabel="layer size (inputs = neurons)")
-            _log2_x_at(ax, sub["size"])
+            log2_x_at(ax, sub["size"])
             ax.set_ylabel(LATENCY_TIMES[metric])
             if i == 0:
                 ax.set_title(hw)
@@ -237,7 +212,7 @@ def latency_figure(table: pd.DataFrame) -> plt.Figure:
 
 ROBUSTNESS_COLUMNS = {
     "accuracy": "accuracy",
-    "latency_batch1": "latency batch 1 (s)",
+    "latency_batch1": "latency batch 1 (ms)",
     "effective_macs": "effective MACs / sample",
     "effective_acs": "effective ACs / sample",
     "activation_sparsity": "activation sparsity",
@@ -251,21 +226,10 @@ SWEEP_PANELS = {
 }
 
 
-def _robust(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
-    rows = table[(table["track"] == "ml") & (table["variant"] == ROBUSTNESS)]
-    return rows if dataset is None else rows[rows["dataset"] == dataset]
-
-
-def _robust_cells(table: pd.DataFrame, dataset: str | None = None):
-    keys = _keys(table, ML_KEYS)
-    for key, rows in _robust(table, dataset).groupby(keys, sort=True):
-        yield {k: _fmt_key(k, v) for k, v in zip(keys, key)}, rows
-
-
 def _points(rows: pd.DataFrame) -> pd.DataFrame:
     """The cell's rows with numeric ``T`` and ``sigma`` (cell marks dropped)."""
     rows = rows[rows["metric"] != CELL_METRIC]
-    return rows.assign(T=_tnum(rows["timesteps"]), sigma=_tnum(rows["noise"]).fillna(0.0))
+    return rows.assign(T=numeric(rows["timesteps"]), sigma=numeric(rows["noise"]).fillna(0.0))
 
 
 def _reference_t(points: pd.DataFrame) -> float:
@@ -288,8 +252,8 @@ def robustness_table(table: pd.DataFrame, dataset: str | None = None) -> pd.Data
     A skipped, failed or invalid cell is one row with its reason.
     """
     out = []
-    for key, rows in _robust_cells(table, dataset):
-        status, reason = _cell_mark(rows)
+    for key, rows in ml_cells(table, dataset, robustness=True):
+        status, reason = cell_mark(rows)
         points = _points(rows)
         pairs = points[["T", "sigma"]].drop_duplicates()
         if pairs.empty:
@@ -301,9 +265,9 @@ def robustness_table(table: pd.DataFrame, dataset: str | None = None) -> pd.Data
             at = points[same_t & (points["sigma"] == sigma)]
             rec = {**key, "sweep": _sweep(t, sigma, reference_t), "T": "" if math.isnan(t) else f"{t:g}"}
             rec["noise σ"] = f"{sigma:g}"
-            rec.update(_metric_cells(at, ROBUSTNESS_COLUMNS, key["hardware"]))
+            rec.update(metric_cells(at, ROBUSTNESS_COLUMNS, key["hardware"]))
             out.append({**rec, "status": status, "reason": reason})
-    cols = [*_keys(table, ML_KEYS), "sweep", "T", "noise σ", *ROBUSTNESS_COLUMNS.values()]
+    cols = [*with_platform_key(table, ML_KEYS), "sweep", "T", "noise σ", *ROBUSTNESS_COLUMNS.values()]
     return pd.DataFrame(out, columns=[*cols, "status", "reason"]).fillna("")
 
 
@@ -312,8 +276,8 @@ def robustness_points(table: pd.DataFrame, dataset: str | None = None) -> pd.Dat
     their intervals, and ``synops`` = effective MACs + ACs (one convention, NeuroBench's
     first), per cell, T and σ; ``reference_t`` is the T of the cell's noise sweep."""
     out = []
-    for key, rows in _robust_cells(table, dataset):
-        if _cell_mark(rows)[0] != "ok":
+    for key, rows in ml_cells(table, dataset, robustness=True):
+        if cell_mark(rows)[0] != "ok":
             continue
         points = _points(rows)
         ok = points[points["status"] == "ok"]
@@ -321,12 +285,12 @@ def robustness_points(table: pd.DataFrame, dataset: str | None = None) -> pd.Dat
         for (t, sigma), at in ok.groupby(["T", "sigma"], dropna=False):
             base = {**key, "T": t, "sigma": sigma, "reference_t": reference_t}
             for metric in ("accuracy", "latency_batch1"):
-                row = _pick(at, metric)
+                row = pick(at, metric)
                 if row is not None:
                     out.append(
                         {**base, "metric": metric, **{c: row[c] for c in ("value", "ci_low", "ci_high", "n")}}
                     )
-            ops = [_pick(at, m, CONVENTIONS) for m in ("effective_macs", "effective_acs")]
+            ops = [pick(at, m, CONVENTIONS) for m in ("effective_macs", "effective_acs")]
             ops = [r for r in ops if r is not None]
             if ops and len({r["source"] for r in ops}) == 1:
                 total = sum(r["value"] for r in ops)
@@ -340,7 +304,17 @@ def robustness_points(table: pd.DataFrame, dataset: str | None = None) -> pd.Dat
                         "n": 1,
                     }
                 )
-    cols = [*_keys(table, ML_KEYS), "T", "sigma", "reference_t", "metric", "value", "ci_low", "ci_high", "n"]
+    cols = [
+        *with_platform_key(table, ML_KEYS),
+        "T",
+        "sigma",
+        "reference_t",
+        "metric",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+    ]
     frame = pd.DataFrame(out, columns=cols)
     for col in ("T", "sigma", "reference_t", "value", "ci_low", "ci_high", "n"):
         frame[col] = pd.to_numeric(frame[col])
@@ -359,7 +333,7 @@ def _line_panel(ax, frame: pd.DataFrame, x: str, palette: dict) -> None:
     for series, line in frame.groupby("series", sort=True):
         line = line.sort_values(x)
         ax.plot(line[x], line["value"], marker="o", ms=3, color=palette[series], label=series)
-        _errorbars(ax, line, x)
+        errorbars(ax, line, x)
 
 
 def robustness_timesteps_figure(table: pd.DataFrame, dataset: str | None = None) -> plt.Figure:
@@ -385,7 +359,7 @@ def robustness_timesteps_figure(table: pd.DataFrame, dataset: str | None = None)
             ax = axes[i][j]
             _line_panel(ax, sweep[(sweep["metric"] == metric) & (sweep["dataset"] == name)], "T", palette)
             ax.set(xlabel="time steps T (noise σ = 0)", ylabel=label)
-            _log2_x_at(ax, sweep.loc[sweep["dataset"] == name, "T"])
+            log2_x_at(ax, sweep.loc[sweep["dataset"] == name, "T"])
             if log_y:
                 ax.set_yscale("log")
             if i == 0:

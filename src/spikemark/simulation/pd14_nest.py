@@ -38,6 +38,22 @@ def import_nest():
     return nest
 
 
+#: Keys of the kernel's status that say how the last run was parallelised.
+KERNEL_KEYS = ("local_num_threads", "num_processes", "total_num_virtual_procs", "rng_type", "resolution")
+#: The kernel status of the last network this process ran, read before the kernel was reset
+#: (afterwards NEST reports its defaults: 1 thread); provenance records it.
+last_kernel: dict = {}
+
+
+def remember_kernel(nest) -> None:
+    """Keep how the current network ran (threads, processes) before a reset forgets it."""
+    try:
+        last_kernel.clear()
+        last_kernel.update(zip(KERNEL_KEYS, nest.GetKernelStatus(list(KERNEL_KEYS))))
+    except Exception:  # noqa: BLE001 - provenance never fails a run
+        pass
+
+
 class NestPD14:
     """The microcircuit built with PyNEST."""
 
@@ -165,4 +181,5 @@ class NestPD14:
         return self.nest.GetKernelStatus()
 
     def close(self) -> None:
+        remember_kernel(self.nest)
         self.nest.ResetKernel()

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from spikemark.matrix import parse_scale, scale_label  # noqa: F401 - the one parser of scale labels
+
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 EXCITATORY = tuple(p.endswith("E") for p in POPULATIONS)
 
@@ -133,22 +135,6 @@ class PD14Config:
     @property
     def scale_label(self) -> str:
         return scale_label(self.N_scaling, self.K_scaling)
-
-
-def scale_label(N: float, K: float) -> str:
-    """The ``scale`` wildcard value, e.g. ``N0.2_K0.2``."""
-    return f"N{N:g}_K{K:g}"
-
-
-def parse_scale(label: str) -> tuple[float, float]:
-    """Inverse of :func:`scale_label`."""
-    try:
-        n_part, k_part = label.split("_")
-        if not (n_part.startswith("N") and k_part.startswith("K")):
-            raise ValueError
-        return float(n_part[1:]), float(k_part[1:])
-    except ValueError:
-        raise ValueError(f"scale must look like N0.2_K0.2, not {label!r}") from None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import io
 
 import numpy as np
 
-from spikemark.simulation.pd14_nest import SpikeData, import_nest
+from spikemark.simulation.pd14_nest import SpikeData, import_nest, remember_kernel
 from spikemark.simulation.pd14_params import (
     DELAY_POISSON,
     DELAY_REL_STD,
@@ -246,4 +246,5 @@ class PyNNPD14:
 
     def close(self) -> None:
         if self.sim is not None:
+            remember_kernel(import_nest())
             self.sim.end()
