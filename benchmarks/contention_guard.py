@@ -50,7 +50,10 @@ def quiet_check(seconds: float) -> tuple[bool, str]:
     loadavg = float(Path("/proc/loadavg").read_text().split()[0])
     cores = len(affinity())
     quiet = load < QUIET_LOAD and loadavg < QUIET_LOADAVG_PER_CORE * cores
-    return quiet, f"other load {load:.2f} cores over {seconds:g} s, load average {loadavg:.2f} on {cores} cores"
+    return (
+        quiet,
+        f"other load {load:.2f} cores over {seconds:g} s, load average {loadavg:.2f} on {cores} cores",
+    )
 
 
 def workload(seconds: float):
@@ -99,8 +102,10 @@ def main() -> int:
     run()  # warm-up
     settings = Settings(retries=0)
     guard = Guard(settings, threads=args.threads)
-    print(f"workload: {args.threads} thread(s) pinned to CPU {cpus}; defaults min_share {settings.min_share}, "
-          f"load_margin {settings.load_margin}")
+    print(
+        f"workload: {args.threads} thread(s) pinned to CPU {cpus}; defaults min_share {settings.min_share}, "
+        f"load_margin {settings.load_margin}"
+    )
     results: dict[str, list] = {"quiet": [], "loaded": []}
     for i in range(args.runs):
         for kind in ("quiet", "loaded"):
@@ -113,14 +118,18 @@ def main() -> int:
             results[kind].append((bool(guarded.reason), o))
             wait = "n/a" if o.wait is None else f"{o.wait:.2f}"
             load = "n/a" if o.other_load is None else f"{o.other_load:.2f}"
-            print(f"  {kind:6s} run {i + 1:2d}: wall {o.wall_s:.3f} s  share {o.share:.2f}  wait {wait}  "
-                  f"other load {load}  {'FLAGGED' if guarded.reason else 'ok'}")
+            print(
+                f"  {kind:6s} run {i + 1:2d}: wall {o.wall_s:.3f} s  share {o.share:.2f}  wait {wait}  "
+                f"other load {load}  {'FLAGGED' if guarded.reason else 'ok'}"
+            )
     print()
     for kind, rows in results.items():
         shares = [o.share for _, o in rows]
         flagged = sum(f for f, _ in rows)
-        print(f"{kind}: {flagged} of {len(rows)} flagged; share median {statistics.median(shares):.2f} "
-              f"(min {min(shares):.2f}, max {max(shares):.2f})")
+        print(
+            f"{kind}: {flagged} of {len(rows)} flagged; share median {statistics.median(shares):.2f} "
+            f"(min {min(shares):.2f}, max {max(shares):.2f})"
+        )
     quiet_flagged = sum(f for f, _ in results["quiet"])
     loaded_missed = sum(not f for f, _ in results["loaded"])
     met = quiet_flagged == 0 and loaded_missed == 0

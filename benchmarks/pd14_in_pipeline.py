@@ -47,35 +47,53 @@ SEEN = ("time_simulate", "cpu_share_simulate", "other_load_simulate")
 def merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
 def one_cell_config(args) -> dict:
     """The default config with only this PD14 cell (no ML track, no latency, no robustness)."""
     base = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    return merge(base, {
-        "datasets": [],
-        "latency_benchmark": {"enabled": False},
-        "robustness": {"enabled": False},
-        "simulation": {
-            "frameworks": ["nest"], "scales": [{"N": args.scale, "K": args.scale}], "threads": [args.threads],
-            "seeds": [args.seed], "drive": "dc", "validation": {"reference_seeds": [1001, 1002]},
+    return merge(
+        base,
+        {
+            "ml_track": False,
+            "datasets": [],
+            "latency_benchmark": {"enabled": False},
+            "robustness": {"enabled": False},
+            "simulation": {
+                "frameworks": ["nest"],
+                "scales": [{"N": args.scale, "K": args.scale}],
+                "threads": [args.threads],
+                "seeds": [args.seed],
+                "drive": "dc",
+                "validation": {"reference_seeds": [1001, 1002]},
+            },
+            "measure": {"contention": {"retries": 0}},
         },
-        "measure": {"contention": {"retries": 0}},
-    })
+    )
 
 
 def rows_of(metrics: Path) -> dict[str, float]:
     with metrics.open() as fh:
-        rows = {r["metric"]: r for r in csv.DictReader(fh) if r["variant"] == "" and r["source"] != "estimate-tdp"}
-    return {m: float(rows[m]["value"]) if m in rows and rows[m]["value"] != "" else float("nan") for m in SEEN}
+        rows = {
+            r["metric"]: r for r in csv.DictReader(fh) if r["variant"] == "" and r["source"] != "estimate-tdp"
+        }
+    return {
+        m: float(rows[m]["value"]) if m in rows and rows[m]["value"] != "" else float("nan") for m in SEEN
+    }
 
 
 def busiest_others(log: Path) -> str:
     """The guard's log line of the simulate phase: what it saw and who ran beside it."""
-    lines = [line for line in log.read_text(errors="replace").splitlines() if "contention-guard simulate:" in line]
-    return lines[-1].split("contention-guard simulate:", 1)[1].strip() if lines else "(no guard line in the log)"
+    lines = [
+        line for line in log.read_text(errors="replace").splitlines() if "contention-guard simulate:" in line
+    ]
+    return (
+        lines[-1].split("contention-guard simulate:", 1)[1].strip() if lines else "(no guard line in the log)"
+    )
 
 
 class Cell:
@@ -86,7 +104,9 @@ class Cell:
         self.args, self.work = args, work
         self.results = work / "results"
         self.configfile = work / "config.yaml"
-        self.configfile.write_text(yaml.safe_dump({**one_cell_config(args), "results_dir": str(self.results)}))
+        self.configfile.write_text(
+            yaml.safe_dump({**one_cell_config(args), "results_dir": str(self.results)})
+        )
         self.plan = Plan(load(self.configfile))
         run = self.plan.sim_runs()[0]
         self.run_dir = f"{SIM_DIR}/{SIM_RUN}".format(**run)
@@ -104,9 +124,16 @@ class Cell:
 
     def snakemake(self, force: bool) -> dict[str, float]:
         # The config file holds results_dir; the target goes before the options that take lists.
-        cmd = [str(Path(sys.executable).with_name("snakemake")), str(self.metrics), "-c", "all",
-               "--configfile", str(self.configfile), *(["--forcerun", "simulate_pd14"] if force else []),
-               *self.args.snakemake_arg]
+        cmd = [
+            str(Path(sys.executable).with_name("snakemake")),
+            str(self.metrics),
+            "-c",
+            "all",
+            "--configfile",
+            str(self.configfile),
+            *(["--forcerun", "simulate_pd14"] if force else []),
+            *self.args.snakemake_arg,
+        ]
         out = subprocess.run(cmd, cwd=REPO, env=self.env, capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"snakemake failed:\n{out.stderr[-3000:]}")
@@ -124,7 +151,9 @@ class Cell:
         params = {**self.params, "verdict": str(self.verdict), "metrics": str(out)}
         # As the job protocol does: the job's threads for OpenMP (spikemark.pipeline).
         env = {**self.env, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": str(self.args.threads)}
-        subprocess.run([sys.executable, "-c", code, json.dumps(params)], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", code, json.dumps(params)], env=env, check=True, capture_output=True
+        )
         return rows_of(out)
 
 
@@ -134,7 +163,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--snakemake-arg", action="append", default=[], help="extra snakemake option (repeat)")
+    parser.add_argument(
+        "--snakemake-arg", action="append", default=[], help="extra snakemake option (repeat)"
+    )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for both runs (repeat)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     args = parser.parse_args()
@@ -149,15 +180,22 @@ def main() -> None:
         order = ("pipeline", "plain") if k % 2 == 0 else ("plain", "pipeline")
         res = {which: cell.snakemake(force=True) if which == "pipeline" else cell.plain() for which in order}
         ratios.append(res["pipeline"]["time_simulate"] / res["plain"]["time_simulate"])
-        print(f"pair {k + 1} ({order[0]} first): simulate {res['pipeline']['time_simulate']:.2f} s in the pipeline / "
-              f"{res['plain']['time_simulate']:.2f} s plain = {ratios[-1]:.3f}", flush=True)
+        print(
+            f"pair {k + 1} ({order[0]} first): simulate {res['pipeline']['time_simulate']:.2f} s in the pipeline / "
+            f"{res['plain']['time_simulate']:.2f} s plain = {ratios[-1]:.3f}",
+            flush=True,
+        )
         for which in ("pipeline", "plain"):
             r = res[which]
-            print(f"    {which:8s} CPU share {r['cpu_share_simulate']:.2f}, other load {r['other_load_simulate']:.2f} cores")
+            print(
+                f"    {which:8s} CPU share {r['cpu_share_simulate']:.2f}, other load {r['other_load_simulate']:.2f} cores"
+            )
         print(f"    beside the pipeline's simulate phase: {busiest_others(cell.log)}", flush=True)
     median = statistics.median(ratios)
-    print(f"median ratio simulate phase, pipeline / plain (n={len(ratios)}): {median:.3f}  "
-          f"[target <= 1.05: {'meets' if median <= 1.05 else 'MISSES'}]")
+    print(
+        f"median ratio simulate phase, pipeline / plain (n={len(ratios)}): {median:.3f}  "
+        f"[target <= 1.05: {'meets' if median <= 1.05 else 'MISSES'}]"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

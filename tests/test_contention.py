@@ -51,7 +51,9 @@ def on_one_cpu():
 
 
 def seen(**kw) -> Observation:
-    values = dict(wall_s=1.0, cpu_s=1.0, threads=1, cores=2.0, other_load=0.0, steal=0.0, resolution=0.02, wait=0.0)
+    values = dict(
+        wall_s=1.0, cpu_s=1.0, threads=1, cores=2.0, other_load=0.0, steal=0.0, resolution=0.02, wait=0.0
+    )
     return Observation(**{**values, **kw})
 
 
@@ -78,7 +80,10 @@ def test_decision_rules():
 
 def test_oversubscription_names_threads_and_cores():
     assert oversubscribed(64, 2.0) == f"{OVERSUBSCRIBED}: 64 threads on 2 cores"
-    assert oversubscribed(2, 2.0) is None and oversubscribed(2, 1.5) == f"{OVERSUBSCRIBED}: 2 threads on 1.50 cores"
+    assert (
+        oversubscribed(2, 2.0) is None
+        and oversubscribed(2, 1.5) == f"{OVERSUBSCRIBED}: 2 threads on 1.50 cores"
+    )
     guard = Guard(FAST, threads=len(affinity()) + 1)
     guarded = guard.run(lambda: spin(0.01))
     assert guarded.reason == oversubscribed(len(affinity()) + 1, guard.cores)
@@ -167,13 +172,19 @@ def test_repeats_until_stable():
     assert Stability(max_repeats=12, halfwidth=0.05).stable([1.0] * 9 + [1.01])
     assert not Stability(max_repeats=12, halfwidth=0.05).stable([1.0, 2.0, 1.0, 2.0, 1.0, 2.0])
     # never stable: repeats go on to the maximum, and n says so
-    timing = measure_time(lambda: None, warmup=0, repeats=3, stability=Stability(max_repeats=9, halfwidth=1e-12))
+    timing = measure_time(
+        lambda: None, warmup=0, repeats=3, stability=Stability(max_repeats=9, halfwidth=1e-12)
+    )
     assert timing.wall.n == 9
     # stable at once: the minimum is enough
-    timing = measure_time(lambda: None, warmup=0, repeats=3, stability=Stability(max_repeats=9, halfwidth=1e6))
+    timing = measure_time(
+        lambda: None, warmup=0, repeats=3, stability=Stability(max_repeats=9, halfwidth=1e6)
+    )
     assert timing.wall.n == 3
     # the time budget stops a timing that would take long
-    slow = measure_time(lambda: time.sleep(0.05), warmup=0, repeats=2, stability=Stability(50, 1e-12, budget_s=0.2))
+    slow = measure_time(
+        lambda: time.sleep(0.05), warmup=0, repeats=2, stability=Stability(50, 1e-12, budget_s=0.2)
+    )
     assert 4 <= slow.wall.n <= 6
 
 

@@ -49,23 +49,68 @@ def test_ml_cell_and_latency_rows_are_non_negative(data_dir, digits_models, powe
 
     data, model = str(data_dir / "digits.npz"), str(digits_models["ann2snn"])
     record = tmp_path / "deployment.json"
-    deploy(data, model, str(record), framework="spikingjelly", hardware_name="cpu", conversion_timesteps=[4],
-           agreement_threshold=0.99)
-    cfg = {"warmup": 1, "repeats": 3, "batch_size": 64, "contention": GUARD, "stability": {"max_repeats": 6},
-           "energy": {"meters": ["rapl", "nvml", "slurm"], "estimates": ["estimate-ops", "estimate-tdp"],
-                      "tdp_watts": 100.0, "ops_preset": "45nm-fp32", "idle_seconds": 0.1,
-                      "rapl_root": str(powercap.root)}}
-    coords = {"dataset": "digits", "method": "ann2snn", "pruning": "none", "sparsity": 0.0, "framework": "spikingjelly",
-              "hardware": "cpu", "seed": 0}
+    deploy(
+        data,
+        model,
+        str(record),
+        framework="spikingjelly",
+        hardware_name="cpu",
+        conversion_timesteps=[4],
+        agreement_threshold=0.99,
+    )
+    cfg = {
+        "warmup": 1,
+        "repeats": 3,
+        "batch_size": 64,
+        "contention": GUARD,
+        "stability": {"max_repeats": 6},
+        "energy": {
+            "meters": ["rapl", "nvml", "slurm"],
+            "estimates": ["estimate-ops", "estimate-tdp"],
+            "tdp_watts": 100.0,
+            "ops_preset": "45nm-fp32",
+            "idle_seconds": 0.1,
+            "rapl_root": str(powercap.root),
+        },
+    }
+    coords = {
+        "dataset": "digits",
+        "method": "ann2snn",
+        "pruning": "none",
+        "sparsity": 0.0,
+        "framework": "spikingjelly",
+        "hardware": "cpu",
+        "seed": 0,
+    }
     with CpuPower(powercap, idle_w=5.0, active_w=20.0):
-        measure(data, model, str(record), str(tmp_path / "ml.csv"), coords=coords, measure_cfg=cfg,
-                conversion_timesteps=[4])
-    bench = {"timesteps": 4, "batch_size": 2, "warmup": 1, "repeats": 2, "compile": "never", "sizes": {"cpu": [16]},
-             "contention": GUARD, "stability": {"max_repeats": 4}}
-    latency_benchmark(str(tmp_path / "latency.csv"), coords={"framework": "spikingjelly", "hardware": "cpu"},
-                      bench_cfg=bench)
+        measure(
+            data,
+            model,
+            str(record),
+            str(tmp_path / "ml.csv"),
+            coords=coords,
+            measure_cfg=cfg,
+            conversion_timesteps=[4],
+        )
+    bench = {
+        "timesteps": 4,
+        "batch_size": 2,
+        "warmup": 1,
+        "repeats": 2,
+        "compile": "never",
+        "sizes": {"cpu": [16]},
+        "contention": GUARD,
+        "stability": {"max_repeats": 4},
+    }
+    latency_benchmark(
+        str(tmp_path / "latency.csv"),
+        coords={"framework": "spikingjelly", "hardware": "cpu"},
+        bench_cfg=bench,
+    )
     rows = read(tmp_path / "ml.csv") + read(tmp_path / "latency.csv")
-    assert {"latency_batch1", "throughput", "energy_per_inference", "inference_time"} <= {r["metric"] for r in rows}
+    assert {"latency_batch1", "throughput", "energy_per_inference", "inference_time"} <= {
+        r["metric"] for r in rows
+    }
     assert {"rapl", "estimate-ops", "estimate-tdp"} <= {r["source"] for r in rows if r["metric"] == "energy"}
     assert negative_bounds(rows) == []
 
@@ -74,12 +119,20 @@ def test_pd14_rows_are_non_negative(powercap, tmp_path):
     from spikemark.simulation import cells
 
     network = {"drive": "poisson", "bg_rate": 8.0, "t_presim_ms": 100.0, "t_sim_ms": 300.0}
-    measure_cfg = {"energy": {"meters": ["rapl"], "idle_seconds": 0.2, "rapl_root": str(powercap.root)},
-                   "contention": GUARD}
+    measure_cfg = {
+        "energy": {"meters": ["rapl"], "idle_seconds": 0.2, "rapl_root": str(powercap.root)},
+        "contention": GUARD,
+    }
     coords = {"framework": "nest", "scale": "N0.05_K0.05", "ranks": 1, "threads": 1, "seed": 3}
     with CpuPower(powercap, idle_w=5.0, active_w=20.0):
-        cells.simulate(None, tmp_path / "pd14.csv", coords=coords, network=network, tdp_watts_per_core=10.0,
-                       measure_cfg=measure_cfg)
+        cells.simulate(
+            None,
+            tmp_path / "pd14.csv",
+            coords=coords,
+            network=network,
+            tdp_watts_per_core=10.0,
+            measure_cfg=measure_cfg,
+        )
     rows = read(tmp_path / "pd14.csv")
     metered = [r for r in rows if r["metric"] == "energy_per_synaptic_event" and r["source"] == "rapl"]
     assert metered and metered[0]["value"] != ""
@@ -87,8 +140,24 @@ def test_pd14_rows_are_non_negative(powercap, tmp_path):
 
 
 def test_the_check_sees_a_negative_bound():
-    rows = [{"metric": "rtf", "source": "summary", "variant": "", "value": "23.3", "ci_low": "-6.8", "ci_high": "53.3"},
-            {"metric": "cc_mean", "source": "measured", "variant": "", "value": "-0.01", "ci_low": "", "ci_high": ""}]
+    rows = [
+        {
+            "metric": "rtf",
+            "source": "summary",
+            "variant": "",
+            "value": "23.3",
+            "ci_low": "-6.8",
+            "ci_high": "53.3",
+        },
+        {
+            "metric": "cc_mean",
+            "source": "measured",
+            "variant": "",
+            "value": "-0.01",
+            "ci_low": "",
+            "ci_high": "",
+        },
+    ]
     assert negative_bounds(rows) == ["rtf (summary, ): ci_low = -6.8"]
 
 

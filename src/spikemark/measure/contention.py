@@ -100,7 +100,9 @@ def _cgroup_dirs(proc_cgroup: Path, root: Path) -> list[Path]:
     return dirs
 
 
-def cgroup_cpu_quota(root: str | Path = "/sys/fs/cgroup", proc_cgroup: str | Path = "/proc/self/cgroup") -> float | None:
+def cgroup_cpu_quota(
+    root: str | Path = "/sys/fs/cgroup", proc_cgroup: str | Path = "/proc/self/cgroup"
+) -> float | None:
     """Cores this process's cgroups allow (quota / period, the tightest level), or None.
 
     cgroup v2: ``cpu.max`` (``"<quota> <period>"`` or ``"max <period>"``); v1:
@@ -220,7 +222,9 @@ def command_label(pid: int, proc: str | Path = "/proc") -> str:
     return words[0]
 
 
-def top_others(before: dict[int, int], after: dict[int, int], wall_s: float, count: int = 3) -> list[tuple[str, float]]:
+def top_others(
+    before: dict[int, int], after: dict[int, int], wall_s: float, count: int = 3
+) -> list[tuple[str, float]]:
     """The other processes that used the most CPU between two :func:`process_ticks`
     readings: (label, cores on average over ``wall_s``), largest first."""
     used = {pid: after[pid] - before.get(pid, 0) for pid in after}
@@ -263,7 +267,9 @@ class Observation:
     wait: float | None  # run-queue wait / (wall × threads)
 
     @classmethod
-    def between(cls, start: Snapshot, end: Snapshot, threads: int, cpus: list[int], cores: float) -> Observation:
+    def between(
+        cls, start: Snapshot, end: Snapshot, threads: int, cpus: list[int], cores: float
+    ) -> Observation:
         wall = max(end.wall - start.wall, 1e-9)
         cpu = max(end.cpu - start.cpu, 0.0)
         other = steal = None
@@ -334,7 +340,12 @@ class Guard:
     """Watches timed phases of one job that asked for ``threads`` threads."""
 
     def __init__(
-        self, settings: Settings, threads: int | None = None, *, cpu_bound: bool = True, attribute: bool = False
+        self,
+        settings: Settings,
+        threads: int | None = None,
+        *,
+        cpu_bound: bool = True,
+        attribute: bool = False,
     ):
         self.settings = settings
         self.threads = threads or requested_threads()
