@@ -26,7 +26,7 @@ from typing import Any
 
 from spikemark import frameworks, hardware
 from spikemark.frameworks.workload import LayerSpec, Workload, spike_input
-from spikemark.measure.contention import Guarded, add_guard_rows
+from spikemark.measure.contention import add_guard_rows
 from spikemark.results import ResultSet
 from spikemark.stats import median_ci
 
@@ -105,7 +105,7 @@ def add_rows(rs: ResultSet, timings: dict[str, Any], **coords: Any) -> None:
         peak, source = timings["peak_device"]
         rs.add("peak_cuda_memory", peak, "bytes", source=source, **coords)
     for name, timing in (("inference_time", inference), ("training_step", training)):
-        add_guard_rows(rs, name, Guarded(None, timing.observation, timing.attempts, timing.reason), **coords)
+        add_guard_rows(rs, name, timing, **coords)
 
 
 def _first_line(exc: Exception) -> str:

@@ -31,7 +31,7 @@ import math
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, Mapping, TypeVar
 
@@ -318,9 +318,6 @@ class Observation:
                 text += f" (steal {self.steal:.2f})"
         return text
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class Guarded(Generic[T]):
@@ -330,10 +327,6 @@ class Guarded(Generic[T]):
     observation: Observation | None
     attempts: int
     reason: str = ""  # "" if the timing can be trusted
-
-    @property
-    def status(self) -> str:
-        return "invalid" if self.reason else "ok"
 
 
 class Guard:
@@ -407,15 +400,18 @@ class Guard:
 
 def guard_for(section: Mapping[str, Any] | None, threads: int | None = None, **options: Any) -> Guard | None:
     """The guard of a job whose config slice holds ``section`` (``measure.contention``), or
-    None; ``options`` are :class:`Guard`'s keywords."""
+    None where the slice has none or disables it (then no phase is watched and no guard row
+    written); ``options`` are :class:`Guard`'s keywords."""
     settings = Settings.from_config(section)
-    return Guard(settings, threads, **options) if settings is not None else None
+    return Guard(settings, threads, **options) if settings is not None and settings.enabled else None
 
 
-def add_guard_rows(results, name: str, guarded: Guarded, **coords: Any) -> None:
+def add_guard_rows(results, name: str, guarded: Any, **coords: Any) -> None:
     """Rows of what the guard saw for the timing ``name``: ``<name>_cpu_share`` (fraction of
     the requested cores), ``<name>_other_load`` (cores) and ``<name>_attempts``. They are
-    facts about the machine, always ``ok``; the timing rows carry the verdict."""
+    facts about the machine, always ``ok``; the timing rows carry the verdict. ``guarded``
+    is a :class:`Guarded` or anything with its ``observation`` and ``attempts`` (a
+    :class:`~spikemark.measure.timing.Timing`)."""
     observation = guarded.observation
     if observation is None:
         return

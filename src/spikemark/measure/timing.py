@@ -218,4 +218,4 @@ def add_timing_rows(results: ResultSet, metric: str, timing: Timing, **coords: A
             source="torch.cuda.max_memory_allocated",
             **coords,
         )
-    add_guard_rows(results, metric, Guarded(None, timing.observation, timing.attempts, timing.reason), **coords)
+    add_guard_rows(results, metric, timing, **coords)

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 import numpy as np
 
 from spikemark.measure.contention import SOURCE as GUARD_SOURCE
-from spikemark.measure.contention import Guard, Guarded, Observation, oversubscribed
+from spikemark.measure.contention import CONTENDED, Guard, Guarded, Observation, oversubscribed
 from spikemark.simulation.pd14_params import PD14Config
 from spikemark.simulation.simulators import network_class
 
@@ -183,19 +183,27 @@ def run_pd14(
 
     def attempt(number: int):
         rec = _run_once(cfg, framework, metering, guard, number)
-        built = [rec.reason(p) for p in ("create", "connect") if rec.reason(p)]
-        return rec, None, built[0] if built else ""
+        return rec, None, _construction_reason(rec)
 
     return guard.retry(attempt).value
 
 
+def _construction_reason(rec: RunRecord) -> str:
+    return next((rec.reason(p) for p in ("create", "connect") if rec.reason(p)), "")
+
+
 def _run_once(cfg: PD14Config, framework: str, metering: Metering | None, guard: Guard | None, build: int) -> RunRecord:
+    """One build and run. A contended construction that will be built again stops here
+    (its record is discarded); the last build, and an oversubscribed one, run to the end."""
     net = network_class(framework)(cfg)
     rec = RunRecord(framework=framework, cfg=cfg)
     try:
         net.setup()
         _phase(rec, "create", net.create, guard, build=build)
         _phase(rec, "connect", net.connect, guard, build=build)
+        busy = _construction_reason(rec)
+        if guard is not None and busy.startswith(CONTENDED) and build <= guard.settings.retries:
+            return rec
         ks = net.kernel_status()
         for name in CONSTRUCTION_TIMERS:
             for suffix in ("", "_cpu"):

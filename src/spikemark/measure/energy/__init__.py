@@ -6,7 +6,9 @@ A meter class declares its ``name`` (registry key and the rows' ``source``), whe
 paragraph, unless the class sets ``description``). Importing the registry imports no
 torch: the config schema reads it while the Snakefile builds the DAG.
 
-:func:`measure_energy` runs a workload under the configured meters and returns
+:class:`Metering` holds the configured meters around the windows of one workload (both
+tracks use it: the ML measure through :func:`measure_energy`, the PD14 simulate phase in
+``spikemark.simulation.run``); :func:`measure_energy` runs a workload under them and returns
 :class:`EnergyReading` objects ready to become rows (:func:`add_energy_rows`). Every value
 carries its meter as ``source`` and its unit; counters have an idle baseline subtracted;
 a meter that cannot measure here yields ``unavailable`` rows with the reason — never a
@@ -19,13 +21,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from spikemark.measure.contention import Guard
 from spikemark.measure.energy.base import Meter, MeterUnavailable, Window
 from spikemark.measure.energy.estimate_ops import EstimateOpsMeter
 from spikemark.measure.energy.estimate_tdp import EstimateTdpMeter
 from spikemark.measure.energy.nvml import NvmlMeter
 from spikemark.measure.energy.rapl import RaplMeter
 from spikemark.measure.energy.slurm import SlurmMeter
-from spikemark.measure.contention import Guard
 from spikemark.results import ResultSet
 from spikemark.stats import Summary, median_ci
 
