@@ -101,6 +101,10 @@ def simulate(
         mark("measurement-end")
         rec = run.record
         rank_rows(results, run, validity)
+        from spikemark.simulation.pd14_nest import last_kernel
+
+        # The ranks ran NEST, not this process: say how they were launched (provenance).
+        last_kernel.update(num_processes=ranks, local_num_threads=cfg.threads, total_num_virtual_procs=ranks * cfg.threads)
         results.provenance.update(
             mpi_ranks=run.num_processes, threads_per_rank=cfg.threads, mpi_nodes=",".join(run.nodes),
             mpi_command=" ".join(run.command),
