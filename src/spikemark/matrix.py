@@ -157,6 +157,13 @@ class Plan:
             twins = sorted({s for s, label in zip(sparsities, labels) if labels.count(label) > 1})
             return (f"config key 'pruning.sparsity': {twins} share the path label "
                     f"s{labels[[float(x) for x in sparsities].index(twins[0])]}; give distinct values")  # fmt: skip
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            largest = weak["N_per_vp"] * max(self.sim["mpi_ranks"]) * max(self.sim["threads"])
+            if largest > 1:
+                return (f"config key 'simulation.weak_scaling.N_per_vp': {weak['N_per_vp']} x "
+                        f"{max(self.sim['mpi_ranks'])} ranks x {max(self.sim['threads'])} threads gives N = "
+                        f"{largest:g} > 1 (the full network); lower it or the grid")  # fmt: skip
         scales = [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
         if len(set(scales)) < len(scales):
             return f"config key 'simulation.scales': {sorted({x for x in scales if scales.count(x) > 1})} twice"
@@ -317,8 +324,20 @@ class Plan:
         return canonical({**_pick(bench, LATENCY_KEYS), "sizes": {hardware: list(bench["sizes"][hardware])}})
 
     # -- simulation track ----------------------------------------------------------------
+    def sim_grid(self) -> list[tuple[str, int, int]]:
+        """(scale, ranks, threads) of every run: each fixed scale over the ranks x threads grid
+        (strong scaling), and with ``weak_scaling`` a network growing with the virtual
+        processes, N = N_per_vp x ranks x threads at fixed K."""
+        decompositions = [(int(r), int(t)) for r in self.sim["mpi_ranks"] for t in self.sim["threads"]]
+        grid = [(scale_label(s["N"], s["K"]), r, t) for s in self.sim["scales"] for r, t in decompositions]
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            grid += [(scale_label(weak["N_per_vp"] * r * t, weak["K"]), r, t) for r, t in decompositions]
+        return list(dict.fromkeys(grid))
+
     def sim_scales(self) -> list[str]:
-        return [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
+        """Every network that is simulated (validated once each)."""
+        return list(dict.fromkeys(scale for scale, _, _ in self.sim_grid()))
 
     def sim_runs(self) -> list[dict[str, Any]]:
         if not self.sim["enabled"]:
@@ -326,9 +345,7 @@ class Plan:
         return [
             dict(framework=f, scale=scale, ranks=r, threads=t, seed=s)
             for f in self.sim["frameworks"]
-            for scale in self.sim_scales()
-            for r in self.sim["mpi_ranks"]
-            for t in self.sim["threads"]
+            for scale, r, t in self.sim_grid()
             for s in self.sim["seeds"]
         ]
 
