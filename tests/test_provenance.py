@@ -90,7 +90,7 @@ def test_machine_state_from_a_stand_in_sysfs(tmp_path):
 
 def test_no_nest_no_nest_info():
     if "nest" not in sys.modules:
-        assert provenance.nest_info() == {"nest_build_info": "", "nest_kernel": ""}
+        assert provenance.nest_info() == {"nest_build": "", "nest_build_info": "", "nest_kernel": ""}
 
 
 def test_nest_build_info_when_nest_is_used():

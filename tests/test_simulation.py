@@ -258,3 +258,19 @@ def test_oversubscribed_cell_records_its_timings_invalid(tmp_path):
     assert rows[("attempts_simulate", "contention-guard", "")]["value"] == "1"  # not retried
     assert rows[("spike_count", "nest-kernel", "")]["status"] == "ok"
     assert rows[("energy_simulate", "rapl", "")]["status"] == "unavailable"
+
+
+def test_a_run_whose_ranks_were_not_metered_keeps_the_estimate():
+    """An MPI run's simulate phase happens in its ranks: the meters say so, the labelled
+    estimate comes from the run's CPU time (here a single-process record stands in)."""
+    from spikemark.simulation.run import unmetered_energy
+
+    rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
+    unmetered_energy(rec, pd14_metering(METERS, 10.0), cells.MPI_UNMETERED)
+    results = ResultSet("simulation")
+    record_rows(results, rec)
+    rows = _rows(results)
+    for metric in ("energy_simulate", "energy_per_synaptic_event"):
+        assert rows[(metric, "rapl", "")]["status"] == "unavailable"
+        assert rows[(metric, "rapl", "")]["reason"] == cells.MPI_UNMETERED
+    assert rows[("energy_simulate", "estimate-tdp", "")]["value"] == pytest.approx(rec.cpu["simulate"] * 10.0)

@@ -6,6 +6,7 @@
     spikemark rerun --failed [...]          re-run the failed (skipped, invalid) cells of a results dir
     spikemark report --results A [B ...]    re-render the report from existing results
     spikemark config-docs                   every config key (config/README.md)
+    spikemark build-nest                    build NEST with MPI into this environment (README, HPC runs)
 
 Everything after the sub-command's own options goes to Snakemake unchanged (e.g.
 ``spikemark run --configfile config/test.yaml --dry-run``).
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     rerunner.add_argument("--results", default="results", help="the results directory (default: results)")
     commands.add_parser("report", help="re-render the report from existing results (no pipeline step)", add_help=False)
     commands.add_parser("config-docs", help="print every config key with its meaning, default and allowed values")
+    commands.add_parser("build-nest", help="build NEST 3.10.0 with MPI into this environment (cached wheel)",
+                        add_help=False)  # fmt: skip
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         if rest[:1] in (["--help"], ["-h"]):
@@ -124,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return plan.main(rest)
     if args.command == "rerun":
         return rerun(args, rest)
+    if args.command == "build-nest":
+        from spikemark.simulation.nest_build import main as build_main
+
+        return build_main(rest)
     if args.command == "report":
         from spikemark.report.__main__ import main as report_main
 

@@ -163,6 +163,13 @@ class Plan:
             twins = sorted({s for s, label in zip(sparsities, labels) if labels.count(label) > 1})
             return (f"config key 'pruning.sparsity': {twins} share the path label "
                     f"s{labels[[float(x) for x in sparsities].index(twins[0])]}; give distinct values")  # fmt: skip
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            largest = weak["N_per_vp"] * max(self.sim["mpi_ranks"]) * max(self.sim["threads"])
+            if largest > 1:
+                return (f"config key 'simulation.weak_scaling.N_per_vp': {weak['N_per_vp']} x "
+                        f"{max(self.sim['mpi_ranks'])} ranks x {max(self.sim['threads'])} threads gives N = "
+                        f"{largest:g} > 1 (the full network); lower it or the grid")  # fmt: skip
         scales = [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
         if len(set(scales)) < len(scales):
             return f"config key 'simulation.scales': {sorted({x for x in scales if scales.count(x) > 1})} twice"
@@ -329,8 +336,20 @@ class Plan:
         return canonical({**_pick(bench, LATENCY_KEYS), **sizes, **self.timed_settings()})
 
     # -- simulation track ----------------------------------------------------------------
+    def sim_grid(self) -> list[tuple[str, int, int]]:
+        """(scale, ranks, threads) of every run: each fixed scale over the ranks x threads grid
+        (strong scaling), and with ``weak_scaling`` a network growing with the virtual
+        processes, N = N_per_vp x ranks x threads at fixed K."""
+        decompositions = [(int(r), int(t)) for r in self.sim["mpi_ranks"] for t in self.sim["threads"]]
+        grid = [(scale_label(s["N"], s["K"]), r, t) for s in self.sim["scales"] for r, t in decompositions]
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            grid += [(scale_label(weak["N_per_vp"] * r * t, weak["K"]), r, t) for r, t in decompositions]
+        return list(dict.fromkeys(grid))
+
     def sim_scales(self) -> list[str]:
-        return [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
+        """Every network that is simulated (validated once each)."""
+        return list(dict.fromkeys(scale for scale, _, _ in self.sim_grid()))
 
     def sim_runs(self) -> list[dict[str, Any]]:
         if not self.sim["enabled"]:
@@ -338,9 +357,7 @@ class Plan:
         return [
             dict(framework=f, scale=scale, ranks=r, threads=t, seed=s)
             for f in self.sim["frameworks"]
-            for scale in self.sim_scales()
-            for r in self.sim["mpi_ranks"]
-            for t in self.sim["threads"]
+            for scale, r, t in self.sim_grid()
             for s in self.sim["seeds"]
         ]
 
@@ -426,10 +443,24 @@ class Plan:
         return canonical({"energy": _pick(measure["energy"], SIM_ENERGY_KEYS), "contention": measure["contention"]})
 
     def sim_mem_mb(self, framework: str, scale: str, ranks: int | str = 1) -> int:
-        """NEST needs ~1.4 GB at N=K=0.2 (12 M synapses) and ~25 GB at full scale; PyNN adds."""
+        """Memory of a run, all its ranks together: the fitted model of peak RSS
+        (``spikemark.simulation.resources``); a simulator without a fit gets PyNN-NEST's, the
+        largest."""
+        from spikemark.simulation.resources import MEMORY_MODELS, sim_mem_mb
+
         n, k = parse_scale(scale)
-        base = 1000 + 25000 * n * k
-        return int(base * (1.5 if framework == "pynn-nest" else 1.0))
+        return sim_mem_mb(n, k, framework if framework in MEMORY_MODELS else "pynn-nest", int(ranks))
+
+    def sim_mpi(self, ranks: int | str) -> str | None:
+        """The Slurm executor's ``mpi`` resource: runs of several ranks launch them with srun
+        inside their allocation; single-rank runs have none (None drops the resource)."""
+        return "srun" if int(ranks) > 1 else None
+
+    def sim_tasks(self, ranks: int | str) -> int | None:
+        return int(ranks) if int(ranks) > 1 else None
+
+    def sim_cpus_per_task(self, ranks: int | str, threads: int | str) -> int | None:
+        return int(threads) if int(ranks) > 1 else None
 
     def sim_runtime(self, scale: str, threads: int | str, t_ms: float) -> int:
         """Minutes: generous for the measured single-thread RTF (~25 at N=K=0.2, Poisson drive)."""

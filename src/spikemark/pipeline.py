@@ -153,10 +153,11 @@ def run_one(
     machine_before = provenance.machine_snapshot() if "provenance" in outputs else None
     stage_outputs = {k: v for k, v in outputs.items() if k != "provenance"}
     stage_params = {k: v for k, v in params.items() if k not in WRAPPER_PARAMS}
-    run_id = None
+    run_id, facts = None, {}
     try:
         result = stage(**_accepted(stage, {**inputs, **stage_outputs, **stage_params}))
         run_id = getattr(result, "run_id", None)
+        facts = dict(getattr(result, "provenance", None) or {})
     except Exception as exc:  # noqa: BLE001 - recorded as a failed cell, traceback in the log
         traceback.print_exc(file=sys.stderr)
         status, reason = failure(exc, rule)
@@ -171,6 +172,7 @@ def run_one(
             rule=rule,
             config_hash=provenance.config_hash(stage_params),
             config_slice=json.dumps(stage_params, sort_keys=True, default=str),
+            **facts,
         )
         provenance.write(record, outputs["provenance"])
 

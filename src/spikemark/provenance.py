@@ -270,7 +270,7 @@ def nest_info() -> dict[str, str]:
     """
     nest = sys.modules.get("nest")
     if nest is None:
-        return {"nest_build_info": "", "nest_kernel": ""}
+        return {"nest_build": "", "nest_build_info": "", "nest_kernel": ""}
     try:
         build = dict(nest.build_info)
         build.pop("test_exitcodes", None)  # exit codes of NEST's own test suite
@@ -279,8 +279,11 @@ def nest_info() -> dict[str, str]:
         # After a run the kernel is reset to its defaults: the run's own settings were kept.
         kernel = dict(last_kernel) or dict(zip(KERNEL_KEYS, nest.GetKernelStatus(list(KERNEL_KEYS))))
     except Exception as err:  # noqa: BLE001 - provenance must never fail a run
-        return {"nest_build_info": json.dumps({"error": str(err)}), "nest_kernel": ""}
+        return {"nest_build": "", "nest_build_info": json.dumps({"error": str(err)}), "nest_kernel": ""}
+    from spikemark.simulation.mpi import build_info
+
     return {
+        "nest_build": json.dumps(build_info(nest), sort_keys=True, default=str),
         "nest_build_info": json.dumps(build, sort_keys=True, default=str),
         "nest_kernel": json.dumps(kernel, sort_keys=True, default=str),
     }

@@ -77,6 +77,9 @@ class ResultSet:
     coords: dict[str, Any] = field(default_factory=dict)
     run_id: str = field(default_factory=new_run_id)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Facts about the run for its provenance record (e.g. MPI ranks and nodes), which the
+    #: job protocol adds to it.
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.track not in TRACKS:

@@ -19,6 +19,11 @@ REPORT_PAGES = [
     results(f"{REPORT}/{page}") for page in page_files(PLAN.report_datasets())
 ]
 
+# A deleted metrics.csv is rebuilt from the cell files by any target that renders a page
+# (e.g. `snakemake report`); see spikemark.summary.outdate_pages_without_table.
+if not workflow.remote_exec:
+    outdate_pages_without_table(results("metrics.csv"), REPORT_PAGES)
+
 
 # Per page: the first file of each output carries its caption and category into
 # `snakemake --report`; its other formats are plain outputs.

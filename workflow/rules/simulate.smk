@@ -29,6 +29,10 @@ rule simulate_pd14:
         mem_mb=lambda wc: PLAN.sim_mem_mb(wc.framework, wc.scale, wc.ranks),
         runtime=lambda wc: PLAN.sim_run_runtime(wc.scale, wc.threads),
         timing=1,
+        # On Slurm: one task per rank, its threads as CPUs per task (none for one rank).
+        mpi=lambda wc: PLAN.sim_mpi(wc.ranks),
+        tasks=lambda wc: PLAN.sim_tasks(wc.ranks),
+        cpus_per_task=lambda wc: PLAN.sim_cpus_per_task(wc.ranks, wc.threads),
     params:
         coords=lambda wc: PLAN.sim_run_coords(**dict(wc.items())),
         network=lambda wc: PLAN.sim_network(wc.framework),

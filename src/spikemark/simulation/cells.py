@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import Any, Sequence
@@ -48,22 +46,6 @@ def network_config(
     )
 
 
-def mpi_unavailable_reason() -> str | None:
-    """Why multi-process (MPI) cells cannot run here, or None if they can."""
-    from spikemark.simulation.pd14_nest import import_nest
-
-    nest = import_nest()
-    info = nest.GetKernelStatus("build_info")
-    if not info.get("have_mpi", False):
-        return (
-            f"NEST {info.get('version', '?')} here was built without MPI (build_info.have_mpi is false); "
-            "multi-process cells need an MPI build of NEST (envs/nest.yaml on a cluster)"
-        )
-    if shutil.which("mpiexec") is None and shutil.which("mpirun") is None:
-        return "NEST has MPI but neither mpiexec nor mpirun is on PATH"
-    return None
-
-
 def _summary(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
@@ -84,6 +66,10 @@ def read_validity(verdict_json: str | Path | None) -> tuple[str, str]:
 
 
 # -- timed runs ---------------------------------------------------------------------------------
+#: Why an MPI run has no measured energy: its simulate phase ran in the ranks' processes.
+MPI_UNMETERED = "the simulate phase ran in the MPI ranks, which the energy meters do not watch"
+
+
 def simulate(
     verdict: str | Path | None,
     metrics: str | Path,
@@ -102,7 +88,7 @@ def simulate(
     slices them.
     """
     from spikemark.measure.contention import guard_for
-    from spikemark.simulation.run import network_class, pd14_metering, record_rows, run_pd14
+    from spikemark.simulation.run import network_class, pd14_metering, record_rows, run_pd14, unmetered_energy
 
     results = ResultSet("simulation", coords=dict(coords, hardware=HARDWARE))
     ranks = int(coords.get("ranks", 1))
@@ -113,61 +99,60 @@ def simulate(
     guard = guard_for(measure_cfg.get("contention"), threads=ranks * int(coords["threads"]), attribute=True)
     network_class(coords["framework"])  # imports the simulator before the clock starts
     mark("imports-done")
+    validity = read_validity(verdict)
     if ranks > 1:
-        why = mpi_unavailable_reason()
+        from spikemark.simulation import mpi
+
+        why = mpi.mpi_unavailable_reason()
         if why:
             results.mark_cell("skipped", why)
             results.write_csv(metrics)
             return results
         mark("measurement-start")
-        rec = run_mpi(cfg, coords["framework"], ranks)
+        run = mpi.run_pd14_mpi(cfg, coords["framework"], ranks, launcher=slurm_launcher(ranks))
+        mark("measurement-end")
+        rec = run.record
+        unmetered_energy(rec, pd14_metering(measure_cfg.get("energy"), tdp_watts_per_core), MPI_UNMETERED)
+        rank_rows(results, run, validity)
+        from spikemark.simulation.pd14_nest import last_kernel
+
+        # The ranks ran NEST, not this process: say how they were launched (provenance).
+        last_kernel.update(num_processes=ranks, local_num_threads=cfg.threads, total_num_virtual_procs=ranks * cfg.threads)
+        results.provenance.update(
+            mpi_ranks=run.num_processes, threads_per_rank=cfg.threads, mpi_nodes=",".join(run.nodes),
+            mpi_command=" ".join(run.command),
+        )  # fmt: skip
     else:
         metering = pd14_metering(measure_cfg.get("energy"), tdp_watts_per_core)
         mark("measurement-start")
         rec = run_pd14(cfg, coords["framework"], metering=metering, guard=guard)
-    mark("measurement-end")
-    record_rows(results, rec, validity=read_validity(verdict), guard=guard)
+        mark("measurement-end")
+    record_rows(results, rec, validity=validity, guard=guard)
     results.write_csv(metrics)
     return results
 
 
-def run_mpi(cfg: PD14Config, framework: str, ranks: int):
-    """Run one cell under ``mpiexec -n ranks`` (NEST with MPI only); rank 0's record comes back.
-
-    Not exercised on the development machine (its NEST has no MPI); clusters run it.
-    """
-    from spikemark.simulation.run import RunRecord
-
-    launcher = shutil.which("mpiexec") or shutil.which("mpirun")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "record.json"
-        spec = {"cfg": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__ if k != "extra"}, "framework": framework}
-        cmd = [launcher, "-n", str(ranks), sys.executable, "-m", "spikemark.simulation.cells", json.dumps(spec), str(out)]
-        subprocess.run(cmd, check=True, env=os.environ.copy())
-        data = json.loads(out.read_text())
-    data["cfg"] = PD14Config(**data["cfg"])
-    return RunRecord(**data)
+def slurm_launcher(ranks: int) -> str | None:
+    """``srun`` inside a Slurm allocation of at least ``ranks`` tasks, else None (mpirun)."""
+    tasks = int(os.environ.get("SLURM_NTASKS", "0") or 0)
+    return "srun" if os.environ.get("SLURM_JOB_ID") and tasks >= ranks and shutil.which("srun") else None
 
 
-def _mpi_worker(spec_json: str, out_path: str) -> None:
-    from dataclasses import asdict
+#: Phases whose per-rank times are kept beside the run's (the slowest rank's) time.
+RANK_PHASES = ("create", "connect", "presimulate", "simulate")
 
-    from spikemark.simulation.pd14_nest import import_nest
-    from spikemark.simulation.run import run_pd14
 
-    spec = json.loads(spec_json)
-    rec = run_pd14(PD14Config(**spec["cfg"]), spec["framework"])
-    nest = import_nest()
-    # Spikes are counted per rank: sum them on rank 0 through the files each rank writes.
-    part = Path(out_path).with_suffix(f".rank{nest.Rank()}")
-    part.write_text(str(rec.spike_count))
-    nest.SyncProcesses()
-    if nest.Rank() == 0:
-        rec.spike_count = sum(int(p.read_text()) for p in Path(out_path).parent.glob(Path(out_path).stem + ".rank*"))
-        data = asdict(rec)
-        data["cfg"] = {k: v for k, v in data["cfg"].items() if k != "extra"}
-        data["spikes"] = None
-        Path(out_path).write_text(json.dumps(data))
+def rank_rows(results: ResultSet, run, validity: tuple[str, str]) -> None:
+    """Each rank's phase times, spikes and peak memory (``variant = rank<r>``)."""
+    status, reason = validity
+    for r, rec in enumerate(run.ranks):
+        rank = {"variant": f"rank{r}", "status": status, "reason": reason}
+        for phase in RANK_PHASES:
+            if phase in rec.wall:
+                results.add(f"time_{phase}", rec.wall[phase], "s", **rank)
+        results.add("spike_count", rec.spike_count, "1", source="nest-kernel", **rank)
+        if rec.rss_peak_bytes == rec.rss_peak_bytes:  # not NaN
+            results.add("memory_rss_peak", rec.rss_peak_bytes / 2**20, "MiB", **rank)
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -237,7 +222,3 @@ def validate(
     outcome.to_json(verdict)
     results.write_csv(metrics)
     return results
-
-
-if __name__ == "__main__":  # the MPI worker: python -m spikemark.simulation.cells SPEC OUT
-    _mpi_worker(sys.argv[1], sys.argv[2])

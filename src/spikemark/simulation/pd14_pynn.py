@@ -219,7 +219,9 @@ class PyNNPD14:
             raise RuntimeError("spikes were not recorded (record_spikes=False)")
         out: SpikeData = {}
         for name, pop in zip(POPULATIONS, self.pops):
-            block = pop.get_data("spikes", clear=False)
+            # This process's neurons only, as PyNEST's recorders give them: over MPI ranks,
+            # spikemark.simulation.mpi merges the ranks (PyNN's own gather needs mpi4py).
+            block = pop.get_data("spikes", gather=False, clear=False)
             idx, times = [], []
             for st in block.segments[0].spiketrains:
                 t = np.asarray(st.magnitude, dtype=float)

@@ -120,6 +120,21 @@ def _timed(fn: Callable[[], None]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def peak_rss_bytes() -> float:
+    """This process's resident-set high-water mark (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries that across ``exec``, so a job started by a large
+    parent (Snakemake, pytest) would report the parent's size as its own peak.
+    """
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0
+
+
 def _rss() -> float:
     try:
         import psutil
@@ -227,15 +242,28 @@ def _run_once(cfg: PD14Config, framework: str, metering: Metering | None, guard:
         rec.spike_count = int(ks.get("local_spike_counter", 0))
         rec.memory_nest_kb = max(rec.memory_nest_kb, float(ks.get("memory_size", float("nan"))))
         rec.rss_bytes = _rss()
-        rec.rss_peak_bytes = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0
+        rec.rss_peak_bytes = peak_rss_bytes()
         if cfg.record_spikes:
             rec.spikes = net.spikes()
     finally:
         net.close()
     if metering is not None:
-        # E_syn: the meters' energy per synaptic operation, one "inference" = the phase.
-        rec.energy = metering.readings(1, {"effective_acs": rec.synaptic_events, "convention": "pd14"})
+        rec.energy = metering.readings(1, _synaptic_ops(rec))
     return rec
+
+
+def _synaptic_ops(rec: RunRecord) -> dict[str, Any]:
+    """E_syn is the meters' energy per synaptic operation with one "inference" = the phase."""
+    return {"effective_acs": rec.synaptic_events, "convention": "pd14"}
+
+
+def unmetered_energy(rec: RunRecord, metering: Metering, reason: str) -> None:
+    """Energy readings of a run whose simulate phase ran in other processes (MPI ranks):
+    the counters ``unavailable`` with ``reason``, the estimates from the run's CPU time."""
+    from spikemark.measure.energy.base import Window
+
+    metering.unwatched(Window(wall_s=rec.wall["simulate"], cpu_s=rec.cpu["simulate"], inferences=0), reason)
+    rec.energy = metering.readings(1, _synaptic_ops(rec))
 
 
 def pd14_metering(energy: Mapping[str, Any] | None, tdp_watts_per_core: float | None) -> Metering:

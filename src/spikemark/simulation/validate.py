@@ -57,10 +57,8 @@ PACKAGE_REFERENCE = Path(__file__).resolve().parent / "reference"
 
 # -- reference facts ----------------------------------------------------------------------------
 def default_reference_dir() -> Path:
-    """``../shared/reference`` beside the repository, else the copy shipped in the package."""
-    repo_root = Path(__file__).resolve().parents[3]
-    shared = repo_root.parent / "shared" / "reference"
-    return shared if (shared / "pd14_rates.csv").is_file() else PACKAGE_REFERENCE
+    """The reference data shipped in the package (``simulation/reference``)."""
+    return PACKAGE_REFERENCE
 
 
 def published_rates(reference_dir: str | Path | None = None, column: str = "mean_rate_hz_pynest") -> dict[str, float]:

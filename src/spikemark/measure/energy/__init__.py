@@ -193,6 +193,14 @@ class Metering:
         """Forget the counted windows (a contended attempt that is measured again)."""
         self.runs = []
 
+    def unwatched(self, window: Window, reason: str) -> None:
+        """A window that ran where the counters could not watch it (in other processes, e.g.
+        MPI ranks): the counters are unavailable with ``reason``; estimates use ``window``."""
+        for meter in self.counters:
+            self.unavailable += _unavailable(meter.name, reason)
+        self.counters = []
+        self.runs = [({}, window)]
+
     def readings(self, inferences: int, ops: Mapping[str, Any] | None = None) -> list[EnergyReading]:
         """Every meter's readings over the counted windows (one call = ``inferences``)."""
         runs = [(counted, _with_ops(window, inferences, ops)) for counted, window in self.runs]
