@@ -260,13 +260,15 @@ def test_oversubscribed_cell_records_its_timings_invalid(tmp_path):
     assert rows[("energy_simulate", "rapl", "")]["status"] == "unavailable"
 
 
-def test_a_run_whose_ranks_were_not_metered_keeps_the_estimate():
-    """An MPI run's simulate phase happens in its ranks: the meters say so, the labelled
-    estimate comes from the run's CPU time (here a single-process record stands in)."""
+def test_a_run_whose_ranks_were_not_metered_keeps_the_estimate(powercap):
+    """An MPI run's simulate phase happens in its ranks: a meter that works here (RAPL on
+    the stand-in tree) says it did not watch them; the labelled estimate comes from the
+    run's CPU time (a single-process record stands in for the merged one)."""
     from spikemark.simulation.run import unmetered_energy
 
     rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
-    unmetered_energy(rec, pd14_metering(METERS, 10.0), cells.MPI_UNMETERED)
+    metering = pd14_metering({**METERS, "rapl_root": str(powercap.root)}, 10.0)
+    unmetered_energy(rec, metering, cells.MPI_UNMETERED)
     results = ResultSet("simulation")
     record_rows(results, rec)
     rows = _rows(results)
