@@ -62,6 +62,9 @@ def test_decision_rules():
     assert not seen().contended(settings)
     # held back: half the CPU it asked for, and its thread waited for a CPU the other half
     assert seen(cpu_s=0.5, wait=0.5).contended(settings)
+    # a window of a millisecond that lost a tenth of it to the kernel's housekeeping is not
+    assert not seen(wall_s=0.001, cpu_s=0.0008, wait=0.2).contended(settings)
+    assert seen(wall_s=0.01, cpu_s=0.005, wait=0.5).contended(settings)  # a time slice lost
     # a workload that leaves a requested thread idle is not held back (it never waited)
     assert not seen(cpu_s=1.0, threads=2, wait=0.0).contended(settings)
     # without run-queue waits the share decides alone; a phase that waits by design is

@@ -41,6 +41,10 @@ CONTENDED = "contended"
 OVERSUBSCRIBED = "oversubscribed"
 #: ``source`` of the rows the guard writes.
 SOURCE = "contention-guard"
+#: Core-seconds a window may lose without counting as held back: the kernel's own
+#: housekeeping (interrupts, a kernel worker) takes tens of microseconds at a time, another
+#: process a time slice of milliseconds. Matters only for windows of a few milliseconds.
+NOISE_FLOOR_S = 0.001
 #: Clock ticks per second of /proc/stat (USER_HZ).
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -298,7 +302,8 @@ class Observation:
     def contended(self, settings: Settings, *, cpu_bound: bool = True) -> bool:
         """Whether this window was contended (``cpu_bound=False``: a phase that waits by
         design, e.g. an idle baseline or a GPU workload, is judged by the other load only)."""
-        held_back = cpu_bound and self.share < settings.min_share
+        lost = self.wall_s * self.threads - self.cpu_s  # core-seconds asked for and not had
+        held_back = cpu_bound and self.share < settings.min_share and lost >= NOISE_FLOOR_S
         if held_back and self.wait is not None:
             held_back = self.wait > 1 - settings.min_share
         crowded = (
