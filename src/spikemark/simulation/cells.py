@@ -132,10 +132,31 @@ def simulate(
     return results
 
 
+def allocation_tasks(job_id: str) -> int | None:
+    """Tasks of a Slurm allocation: ``SLURM_NTASKS``, or ``scontrol``'s record where the
+    executor dropped the task variables from a job step's environment (it keeps only the
+    job id, so that a nested ``srun`` inherits no step defaults)."""
+    if os.environ.get("SLURM_NTASKS"):
+        return int(os.environ["SLURM_NTASKS"])
+    try:
+        import subprocess
+
+        text = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for field in text.split():
+        if field.startswith("NumTasks="):
+            return int(field.split("=", 1)[1])
+    return None
+
+
 def slurm_launcher(ranks: int) -> str | None:
     """``srun`` inside a Slurm allocation of at least ``ranks`` tasks, else None (mpirun)."""
-    tasks = int(os.environ.get("SLURM_NTASKS", "0") or 0)
-    return "srun" if os.environ.get("SLURM_JOB_ID") and tasks >= ranks and shutil.which("srun") else None
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if not job_id or shutil.which("srun") is None:
+        return None
+    tasks = allocation_tasks(job_id)
+    return "srun" if tasks is None or tasks >= ranks else None
 
 
 #: Phases whose per-rank times are kept beside the run's (the slowest rank's) time.
