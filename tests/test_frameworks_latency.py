@@ -17,6 +17,9 @@ CFG = {"timesteps": 6, "batch_size": 3, "warmup": 1, "repeats": 2, "sizes": {"cp
 #: Every registered framework with a latency workload that runs on this CPU (the CUDA /
 #: Triton kernels of SpikingJelly say they cannot).
 ON_CPU = [name for name, fw in frameworks.latency_frameworks().items() if fw.unavailable_reason("cpu") is None]
+#: Those whose own LIF resets to 0 as the workload's does (Rockpool and Spyx subtract; their
+#: layers are checked against their own dynamics in test_frameworks_libraries.py).
+HARD_RESET = [name for name in ON_CPU if getattr(frameworks.get(name), "latency_reset", "hard") == "hard"]
 
 
 def test_the_three_torch_libraries_run_here():
@@ -30,13 +33,14 @@ def test_layers_spike_and_train(framework):
     strong = np.full((size, size), 0.5, dtype=np.float32)  # strong drive: every neuron spikes
     spec = LayerSpec(spike_input(6, 2, size, rate=1.0), "cpu", weight=strong)
     workload = frameworks.get(framework).latency_workload(spec)
-    assert workload.backend == "torch" and workload.variant == "eager"
     out = workload.as_numpy(workload.inference())
     assert out.shape == (6, 2, size) and set(np.unique(out).tolist()) <= {0.0, 1.0} and out.sum() > 0
     workload.backward(workload.forward())
-    assert isinstance(workload, TorchWorkload)
-    grad = workload.layer.linear.weight.grad
-    assert grad is not None and grad.abs().sum() > 0
+    workload.synchronize()
+    if isinstance(workload, TorchWorkload):  # Spyx (JAX) checks its gradients in test_frameworks_libraries.py
+        assert workload.backend == "torch" and workload.variant == "eager"
+        grad = workload.layer.linear.weight.grad
+        assert grad is not None and grad.abs().sum() > 0
     workload.close()
 
 
@@ -46,7 +50,7 @@ def test_same_lif_dynamics_in_every_framework():
     weight = np.linspace(-1, 3, 64, dtype=np.float32).reshape(8, 8)
     spec = LayerSpec(inputs, "cpu", weight=weight, bias=np.zeros(8, dtype=np.float32))
     spikes = {}
-    for name in ON_CPU:
+    for name in HARD_RESET:
         workload = frameworks.get(name).latency_workload(spec)
         spikes[name] = workload.as_numpy(workload.inference())
         workload.close()

@@ -42,7 +42,7 @@ def test_the_default_matrix():
         ("ann2snn", "spikingjelly"), ("surrogate", "spikingjelly")
     }
     assert len(plan.sim_runs()) == 2 * 1 * 1 * 2 * 3  # frameworks x scales x ranks x threads x seeds
-    assert len(plan.latency_cells()) == 3 * 2
+    assert len(plan.latency_cells()) == 7 * 2  # the seven libraries of the default config, cpu and cuda
 
 
 def test_fragments_name_every_cell_once_and_follow_the_paths():

@@ -48,7 +48,7 @@ def test_paper_dry_run_lists_every_cell(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M)}
     levels = pruning_levels(cfg["pruning"]["methods"], cfg["pruning"]["sparsity"])
-    assert paper_cells(cfg) == 5808  # 11 method x framework pairs, 11 pruning levels
+    assert paper_cells(cfg) == 6864  # 13 method x framework pairs, 11 pruning levels
     # one deploy and one measure job per sweep: every pruning level of a model on one target
     assert counts["measure"] == counts["deploy"] == paper_cells(cfg) // len(levels)
     assert counts["prepare_dataset"] == len(cfg["datasets"])

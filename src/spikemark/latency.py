@@ -11,8 +11,9 @@ Per size, a ``batch_size`` row (source ``config``) records B. Per size and varia
 (forward with autograd, then backward of the summed output spikes; timed separately
 inside the same call), peak host memory and, on an accelerator, peak device memory of the
 training step, and for compiled variants ``compile_time`` (wall time of the first
-training step, which compiles, minus nothing: it is reported as measured). Every timing
-uses :func:`spikemark.measure.timing.measure_time` (warm-up, synchronisation before each
+training step, which compiles, minus nothing: it is reported as measured); a library that
+runs compiled only (Spyx, ``jax.jit``) has compiled rows alone, whatever ``compile`` says.
+Every timing uses :func:`spikemark.measure.timing.measure_time` (warm-up, synchronisation before each
 clock read, repeats until stable → median, 95 % interval, n) under the contention guard:
 a timing whose window stayed contended is ``invalid`` with the reason, and the guard's
 observations are rows of their own (``inference_time_cpu_share``, ``training_step_…``).
@@ -157,6 +158,11 @@ def bench_size(rs: ResultSet, framework: str, size: int, cfg: dict, device: str)
         # can state the workload from the results alone.
         rs.add("batch_size", cfg["batch_size"], "samples", source="config", **coords)
         runs = timed_runs(cfg, device)
+        if workload.variant == "compiled":
+            # A library that runs compiled only (Spyx: jax.jit) has no eager rows; its first
+            # training step is its compile time, whatever the compile policy.
+            bench_compiled(rs, workload, runs, coords)
+            return
         add_rows(rs, time_workload(workload, runs), variant=workload.variant, **coords)
         log.info("%s size %d eager done", framework, size)
         if should_compile(cfg["compile"], device):

@@ -10,9 +10,13 @@ each imports its own inside the methods that use it.
 from __future__ import annotations
 
 from spikemark.frameworks.base import Framework, NeuronType
+from spikemark.frameworks.library import LAVA_DL, ROCKPOOL_EXODUS, SINABS_EXODUS
 from spikemark.frameworks.norse_snn import Norse
+from spikemark.frameworks.rockpool_snn import Rockpool
+from spikemark.frameworks.sinabs_snn import Sinabs
 from spikemark.frameworks.snntorch_snn import SnnTorch
 from spikemark.frameworks.spikingjelly_snn import SpikingJelly
+from spikemark.frameworks.spyx_snn import Spyx
 from spikemark.frameworks.torch_ann import Torch
 from spikemark.matrix import for_method  # noqa: F401 - re-exported for callers
 from spikemark.registry import lookup
@@ -26,6 +30,13 @@ FRAMEWORKS: dict[str, Framework] = {
         SpikingJelly("triton"),
         SnnTorch(),
         Norse(),
+        Rockpool(),
+        Sinabs(),
+        Spyx(),
+        Spyx("float16"),
+        LAVA_DL,
+        SINABS_EXODUS,
+        ROCKPOOL_EXODUS,
     )
 }
 

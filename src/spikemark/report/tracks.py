@@ -24,6 +24,7 @@ from spikemark.report.figures import empty_figure, errorbars, log2_x_at
 from spikemark.report.load import multi_platform, numeric, with_platform_key
 from spikemark.report.manifest import EMPTY_LATENCY, EMPTY_NOISE, EMPTY_ROBUSTNESS
 from spikemark.report.ml import ML_KEYS, ROBUSTNESS, cell_mark, ml_cells
+from spikemark.report.published import beside_published
 from spikemark.results import CELL_METRIC
 
 # ---------------------------------------------------------------- latency
@@ -107,7 +108,7 @@ def latency_table(table: pd.DataFrame) -> pd.DataFrame:
             rec["status"], rec["reason"] = (status, reason) if status != "ok" else _first_problem(group)
             out.append(rec)
     cols = [*cell_keys, "size", "variant", "backend", "T", *LATENCY_TIMES.values(), *LATENCY_OTHER.values()]
-    return pd.DataFrame(out, columns=[*cols, "status", "reason"]).fillna("")
+    return beside_published(pd.DataFrame(out, columns=[*cols, "status", "reason"]).fillna(""), latency)
 
 
 def latency_points(table: pd.DataFrame) -> pd.DataFrame:

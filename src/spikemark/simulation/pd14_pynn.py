@@ -145,12 +145,18 @@ class PyNNPD14:
             if self.cfg.record_spikes:
                 pop.record("spikes")
             self.pops.append(pop)
-        self.generators = []
-        if self.cfg.drive == "poisson":
-            native = sim.native_cell_type("poisson_generator")
-            direct = type("poisson_generator_direct", (native,), {"uses_parrot": False})
-            for i, name in enumerate(POPULATIONS):
-                self.generators.append(sim.Population(1, direct(rate=float(d.poisson_rates[i])), label=f"bg_{name}"))
+        self.generators = self._background() if self.cfg.drive == "poisson" else []
+
+    def _background(self) -> list:
+        """The Poisson background: one NEST ``poisson_generator`` per population (each target
+        draws its own train), connected all-to-all in :meth:`_connect_projections`."""
+        sim, d = self.sim, self.derived
+        native = sim.native_cell_type("poisson_generator")
+        direct = type("poisson_generator_direct", (native,), {"uses_parrot": False})
+        return [
+            sim.Population(1, direct(rate=float(d.poisson_rates[i])), label=f"bg_{name}")
+            for i, name in enumerate(POPULATIONS)
+        ]
 
     def connect(self) -> None:
         sim = self.sim

@@ -41,6 +41,20 @@ SIMULATORS = {
             "spikemark.simulation.pd14_pynn:PyNNPD14",
             ("pynn", "nest-simulator"),
         ),
+        Simulator(
+            "pynn-neuron",
+            "PyNN on NEURON (pyNN.neuron): the PyNN network on another simulator, synapses drawn by the same "
+            "rule (one thread per process).",
+            "spikemark.simulation.pd14_pynn_neuron:PyNNNeuronPD14",
+            ("pynn", "neuron"),
+        ),
+        Simulator(
+            "pynn-brian2",
+            "PyNN on Brian 2 (pyNN.brian2): skipped where Brian 2 does not import (no release works with "
+            "Python 3.11 and numpy 2.4).",
+            "spikemark.simulation.pd14_pynn_brian2:PyNNBrian2PD14",
+            ("pynn", "brian2"),
+        ),
     )
 }
 
