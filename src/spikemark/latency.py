@@ -186,7 +186,11 @@ def latency_benchmark(metrics: str, *, coords: dict[str, Any], bench_cfg: dict) 
     sizes = bench_cfg["sizes"].get(hardware_name)
     if not sizes:
         raise ValueError(f"latency_benchmark.sizes has no sizes for hardware {hardware_name!r}")
+    from spikemark.pipeline import mark
+
+    mark("measurement-start")
     for size in sizes:
         bench_size(rs, framework, int(size), bench_cfg, target.device)
+    mark("measurement-end")
     rs.write_csv(metrics)
     return rs
