@@ -45,6 +45,49 @@ def test_collect_has_every_field(tmp_path):
     assert json.loads(path.read_text())["run_id"] == "abc123"
 
 
+#: The machine-state columns the report's Machines table reads.
+MACHINE_STATE = (
+    "cpu_model", "cpu_cores", "smt", "cpu_governor", "cpu_mhz", "cpu_max_mhz", "load_before", "load_after", "steal",
+    "cgroup_cpu_quota", "memory_bytes",
+)
+
+
+def test_machine_state_of_a_run():
+    before = provenance.machine_snapshot()
+    record = provenance.collect("abc123", machine_before=before)
+    assert set(MACHINE_STATE) <= set(record)
+    assert record["cpu_cores"] >= 1 and record["memory_bytes"] > 0
+    assert record["smt"] in ("on", "off", "")
+    assert isinstance(record["load_before"], float) and isinstance(record["load_after"], float)
+    assert record["steal"] == "" or 0 <= record["steal"] <= 1
+    assert record["cgroup_cpu_quota"] == "" or record["cgroup_cpu_quota"] > 0
+    json.dumps(record)  # a provenance file holds it
+    assert provenance.collect("x")["load_before"] == ""  # no snapshot, no guess
+
+
+def test_machine_state_from_a_stand_in_sysfs(tmp_path):
+    """sysfs in the kernel's layout (cpufreq in kHz, the SMT switch, the online list)."""
+    cpu = tmp_path / "devices/system/cpu"
+    for i, (governor, current) in enumerate((("performance", 2_400_000), ("powersave", 1_200_000))):
+        freq = cpu / f"cpu{i}" / "cpufreq"
+        freq.mkdir(parents=True)
+        (freq / "scaling_governor").write_text(governor + "\n")
+        (freq / "scaling_cur_freq").write_text(f"{current}\n")
+        (freq / "cpuinfo_max_freq").write_text("3500000\n")
+    (cpu / "smt").mkdir()
+    (cpu / "smt" / "active").write_text("1\n")
+    (cpu / "online").write_text("0-3,6\n")
+    assert provenance.cpu_frequency(tmp_path) == {
+        "cpu_governor": "performance/powersave", "cpu_mhz": 1800.0, "cpu_max_mhz": 3500.0,
+    }
+    assert provenance.smt_state(tmp_path) == "on" and provenance.cpus_online(tmp_path) == 5
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\ncpu MHz\t\t: 2600.000\nsiblings\t: 4\ncpu cores\t: 4\n")
+    empty = tmp_path / "empty"
+    assert provenance.smt_state(empty, cpuinfo) == "off"
+    assert provenance.cpu_frequency(empty, cpuinfo) == {"cpu_governor": "", "cpu_mhz": 2600.0, "cpu_max_mhz": ""}
+
+
 def test_no_nest_no_nest_info():
     if "nest" not in sys.modules:
         assert provenance.nest_info() == {"nest_build": "", "nest_build_info": "", "nest_kernel": ""}

@@ -12,7 +12,7 @@ from report_fixtures import write_results
 from spikemark.report import manifest
 
 pytestmark = pytest.mark.slow
-REPORT_RULES = {"report", "report_dataset", "report_simulation", "all"}
+REPORT_RULES = {"report", "report_dataset", "report_simulation", "all", "cell_summary"}
 PAGE_RULES = {"report": manifest.INDEX, "report_simulation": manifest.SIMULATION}
 
 

@@ -8,13 +8,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
+from powercap_stand_in import CpuPower, powercap  # noqa: F401 - the stand-in powercap tree fixture
 
 from spikemark import pipeline
+from spikemark.measure.contention import CpuHog, Guard, Settings
 from spikemark.results import COLUMNS, ResultSet
 from spikemark.simulation import cells
 from spikemark.simulation.pd14_nest import NestPD14
 from spikemark.simulation.pd14_params import POPULATIONS, PD14Config, derive
-from spikemark.simulation.run import record_rows, run_pd14
+from spikemark.simulation.run import pd14_metering, record_rows, run_pd14
 from spikemark.simulation.validate import judge, run_stats
 
 #: Small enough for seconds per run, large enough that every population fires (Poisson drive).
@@ -92,11 +94,15 @@ def _rows(results):
     return {(r["metric"], r["source"], r["variant"]): r for r in results.rows}
 
 
+#: measure.energy as a timed PD14 run reads it (spikemark.matrix.Plan.sim_measure_settings).
+METERS = {"meters": ["rapl"], "idle_seconds": 0.5}
+
+
 def test_run_rows_have_units_and_sources():
     cfg = PD14Config(**SMALL, seed=5)
-    rec = run_pd14(cfg.with_(threads=2), "nest")
+    rec = run_pd14(cfg.with_(threads=2), "nest", metering=pd14_metering(METERS, 10.0))
     results = ResultSet("simulation", coords={"framework": "nest", "scale": cfg.scale_label, "threads": 2, "seed": 5})
-    record_rows(results, rec, tdp_watts_per_core=10.0)
+    record_rows(results, rec)
     rows = _rows(results)
     for phase in ("create", "connect", "presimulate", "simulate"):
         row = rows[(f"time_{phase}", "measured", "")]
@@ -113,20 +119,75 @@ def test_run_rows_have_units_and_sources():
     assert events == pytest.approx(rec.spike_count * rec.recurrent_synapses / rec.num_neurons) and events > 0
     assert rows[("synaptic_events_per_second", "measured", "")]["unit"] == "1/s"
     assert rows[("memory_nest", "nest-kernel", "")]["unit"] == "MiB"
-    # energy: never a bare number; unavailable here, plus a labelled TDP estimate
-    measured = rows[("energy_per_synaptic_event", "rapl", "")]
-    assert measured["status"] == "unavailable" and measured["value"] == "" and measured["reason"]
+    # energy: never a bare number; unavailable here (no RAPL), plus a labelled TDP estimate
+    for metric in ("energy_simulate", "energy_per_synaptic_event"):
+        measured = rows[(metric, "rapl", "")]
+        assert measured["status"] == "unavailable" and measured["value"] == "" and "powercap" in measured["reason"]
     estimate = rows[("energy_per_synaptic_event", "estimate-tdp", "")]
     assert estimate["status"] == "ok" and estimate["unit"] == "uJ"
-    assert estimate["value"] == pytest.approx(rec.cpu["simulate"] * 10.0 / events * 1e6)
+    # the estimate reads the CPU time of the metered window, a hair wider than the timed one
+    assert estimate["value"] == pytest.approx(rec.cpu["simulate"] * 10.0 / events * 1e6, rel=0.01)
 
 
 def test_energy_without_tdp_is_unavailable():
     results = ResultSet("simulation")
-    rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
-    record_rows(results, rec, tdp_watts_per_core=None)
+    cfg = PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0)
+    record_rows(results, run_pd14(cfg, "nest", metering=pd14_metering(METERS, None)))
     energy = [r for r in results.rows if r["metric"].startswith("energy")]
+    assert {r["source"] for r in energy} == {"rapl", "estimate-tdp"}
     assert energy and all(r["status"] == "unavailable" and r["value"] == "" for r in energy)
+    assert any("simulation.tdp_watts_per_core" in r["reason"] for r in energy)
+
+
+def test_energy_from_rapl_on_a_stand_in_powercap_tree(powercap):
+    """A PD14 cell meters its simulate phase with the registry's RAPL meter: a stand-in
+    package that draws 5 W idle plus 20 W per busy core (this process's CPU time)."""
+    cfg = PD14Config(**SMALL, seed=5)
+    metering = pd14_metering({**METERS, "rapl_root": str(powercap.root)}, 10.0)
+    with CpuPower(powercap, idle_w=5.0, active_w=20.0):
+        rec = run_pd14(cfg, "nest", metering=metering)
+    results = ResultSet("simulation")
+    record_rows(results, rec)
+    rows = _rows(results)
+    energy = rows[("energy_simulate", "rapl", "")]
+    # The idle baseline (5 W) is subtracted: what is left is the simulation's 20 W per core.
+    assert energy["status"] == "ok" and energy["unit"] == "J" and energy["n"] == 1
+    assert energy["value"] == pytest.approx(20.0 * rec.cpu["simulate"], rel=0.25)
+    # (the stand-in updates the counter every millisecond when the machine lets it: a lag)
+    assert rows[("idle_power", "rapl", "")]["value"] == pytest.approx(5.0, rel=0.3)
+    e_syn = rows[("energy_per_synaptic_event", "rapl", "")]
+    events = rows[("synaptic_events", "nest-kernel", "")]["value"]
+    assert e_syn["status"] == "ok" and e_syn["unit"] == "uJ"
+    assert e_syn["value"] == pytest.approx(energy["value"] / events * 1e6)
+    # the labelled estimate beside it, and each RAPL domain on its own row
+    assert rows[("energy_per_synaptic_event", "estimate-tdp", "")]["status"] == "ok"
+    assert rows[("energy_simulate", "rapl", "package-0")]["status"] == "ok"
+
+
+def test_contended_phases_are_repeated_then_invalid_counts_unaffected():
+    """A hog pinned to the CPU the run is pinned to: the simulate phase is run again in
+    place, construction rebuilt, then their timings are invalid 'contended: ...'."""
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})  # NEST's threads, started below, inherit it
+    try:
+        guard = Guard(Settings(retries=1, backoff_s=0.05), threads=1)
+        with CpuHog([cpu], seconds=120):
+            rec = run_pd14(PD14Config(**SMALL, seed=5), "nest", guard=guard)
+    finally:
+        os.sched_setaffinity(0, before)
+    results = ResultSet("simulation")
+    record_rows(results, rec, guard=guard)
+    rows = _rows(results)
+    for metric in ("time_simulate", "cpu_time_simulate", "rtf", "synaptic_events_per_second", "kernel_time_simulate"):
+        source = "nest-kernel" if metric.startswith("kernel") else "measured"
+        row = rows[(metric, source, "")]
+        assert row["status"] == "invalid" and row["reason"].startswith("contended: got "), metric
+        assert row["value"] > 0
+    assert rows[("attempts_simulate", "contention-guard", "")]["value"] == 2
+    assert rows[("cpu_share_simulate", "contention-guard", "")]["value"] < 0.75
+    for metric in ("spike_count", "synaptic_events", "num_neurons", "rate_mean"):
+        assert next(r for (m, _, v), r in rows.items() if m == metric and v == "")["status"] == "ok"
 
 
 #: The network slice a simulate job receives (spikemark.matrix.Plan.sim_network).
@@ -182,3 +243,36 @@ def test_pipeline_marks_broken_network_invalid(tmp_path, reference_ensemble):
     rows = list(csv.DictReader(timed.open()))
     rtf = [r for r in rows if r["metric"] == "rtf"]
     assert rtf and rtf[0]["status"] == "invalid" and rtf[0]["reason"].startswith("validation invalid")
+
+
+def test_oversubscribed_cell_records_its_timings_invalid(tmp_path):
+    """More threads than this process has cores: the timings say so; counts are kept."""
+    threads = len(os.sched_getaffinity(0)) + 1
+    out = tmp_path / "metrics.csv"
+    guard_cfg = {"enabled": True, "min_share": 0.9, "load_margin": 0.5, "retries": 2, "backoff_s": 1.0}
+    cells.simulate(None, out, coords=run_coords(threads=threads), network={**NETWORK, "t_presim_ms": 0.0, "t_sim_ms": 100.0},
+                   measure_cfg={"energy": {"meters": ["rapl"], "idle_seconds": 0.1}, "contention": guard_cfg})
+    rows = {(r["metric"], r["source"], r["variant"]): r for r in csv.DictReader(out.open())}
+    rtf = rows[("rtf", "measured", "")]
+    assert rtf["status"] == "invalid" and rtf["reason"].startswith(f"oversubscribed: {threads} threads on ")
+    assert rows[("attempts_simulate", "contention-guard", "")]["value"] == "1"  # not retried
+    assert rows[("spike_count", "nest-kernel", "")]["status"] == "ok"
+    assert rows[("energy_simulate", "rapl", "")]["status"] == "unavailable"
+
+
+def test_a_run_whose_ranks_were_not_metered_keeps_the_estimate(powercap):
+    """An MPI run's simulate phase happens in its ranks: a meter that works here (RAPL on
+    the stand-in tree) says it did not watch them; the labelled estimate comes from the
+    run's CPU time (a single-process record stands in for the merged one)."""
+    from spikemark.simulation.run import unmetered_energy
+
+    rec = run_pd14(PD14Config(**SMALL, seed=5).with_(t_presim_ms=0.0, t_sim_ms=100.0), "nest")
+    metering = pd14_metering({**METERS, "rapl_root": str(powercap.root)}, 10.0)
+    unmetered_energy(rec, metering, cells.MPI_UNMETERED)
+    results = ResultSet("simulation")
+    record_rows(results, rec)
+    rows = _rows(results)
+    for metric in ("energy_simulate", "energy_per_synaptic_event"):
+        assert rows[(metric, "rapl", "")]["status"] == "unavailable"
+        assert rows[(metric, "rapl", "")]["reason"] == cells.MPI_UNMETERED
+    assert rows[("energy_simulate", "estimate-tdp", "")]["value"] == pytest.approx(rec.cpu["simulate"] * 10.0)

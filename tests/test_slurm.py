@@ -76,8 +76,8 @@ def scontrol_job(job_id: str) -> str:
     return subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
 
 
-@pytest.fixture(scope="module")
-def slurm_run(tmp_path_factory):
+def run_with_slurm(tmp_path_factory, configfile: str, groups: list[str], label: str):
+    """``snakemake --profile slurm`` (the README's way) on ``configfile``; its sbatch job ids."""
     out = tmp_path_factory.mktemp("slurm-results")
     xdg = tmp_path_factory.mktemp("xdg")
     (xdg / "snakemake").mkdir()
@@ -93,24 +93,29 @@ def slurm_run(tmp_path_factory):
     }
     command = [
         "snakemake", "--profile", "slurm",
-        "--configfile", "config/slurm-test.yaml",
+        "--configfile", configfile,
         "--config", f"results_dir={out}",
         "--slurm-logdir", str(out / "logs" / "slurm"),
         "--slurm-keep-successful-logs",
         # One node, short jobs: poll often (the profile keeps the plugin's 40 s default).
         "--slurm-init-seconds-before-status-checks", "3",
-        "--groups", *GROUPS,
+        "--groups", *groups,
     ]  # fmt: skip
     start = time.monotonic()
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     elapsed = time.monotonic() - start
     submitted = [(job, job_name(name)) for job, name in SUBMITTED.findall(proc.stderr)]
     SUMMARY_LINES.append(
-        f"real Slurm: snakemake --profile slurm exit {proc.returncode} after {elapsed:.0f} s; sbatch job ids: "
-        + " ".join(f"{name}={job}" for job, name in submitted)
+        f"real Slurm ({label}): snakemake --profile slurm exit {proc.returncode} after {elapsed:.0f} s; "
+        "sbatch job ids: " + " ".join(f"{name}={job}" for job, name in submitted)
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return out, proc, submitted
+
+
+@pytest.fixture(scope="module")
+def slurm_run(tmp_path_factory):
+    return run_with_slurm(tmp_path_factory, "config/slurm-test.yaml", GROUPS, "ML cells")
 
 
 def test_every_job_went_through_sbatch(slurm_run):
@@ -166,3 +171,40 @@ def test_slurm_energy_is_unavailable_with_reason_without_energy_accounting(slurm
         assert (slurm.value == "").all()
     else:  # an energy-accounting cluster: a value, or the reason it could not be read
         assert ((slurm.status == "ok") | (slurm.reason != "")).all()
+
+
+def nest_mpi_missing() -> str | None:
+    from spikemark.simulation.mpi import mpi_unavailable_reason
+
+    return mpi_unavailable_reason()
+
+
+# The summary as one Slurm job; the validation runs stay apart (grouped, their CPUs would
+# add up beyond the node's).
+MPI_GROUPS = ["aggregate=summary", "report_dataset=summary", "report_simulation=summary", "report=summary"]
+
+
+@pytest.mark.mpi
+def test_a_two_rank_pd14_run_is_one_slurm_job_of_two_tasks(tmp_path_factory):
+    """config/slurm-mpi-test.yaml: one PD14 run of 2 ranks x 1 thread through the profile;
+    its Slurm job has 2 tasks, its ranks are srun's tasks, its rows carry ranks and threads."""
+    why = nest_mpi_missing()
+    if why:
+        pytest.skip(why)
+    out, _, submitted = run_with_slurm(tmp_path_factory, "config/slurm-mpi-test.yaml", MPI_GROUPS, "2-rank PD14")
+    simulate = [job for job, name in submitted if name == "simulate_pd14"]
+    assert len(simulate) == 1
+    record = scontrol_job(simulate[0])
+    assert re.search(r"NumTasks=2\b", record), record
+    SUMMARY_LINES.append(f"real Slurm 2-rank PD14 job {simulate[0]}: " + " ".join(
+        f for f in record.split() if f.startswith(("NumTasks=", "NumCPUs=", "CPUs/Task=", "NodeList="))
+    ))  # fmt: skip
+    prov = pd.read_csv(out / "provenance.csv", keep_default_na=False, dtype=str)
+    run = prov[prov.rule == "simulate_pd14"].iloc[0]
+    assert float(run.mpi_ranks) == 2 and float(run.threads_per_rank) == 1 and run.mpi_nodes
+    assert run.mpi_command.startswith("srun") or "/srun " in run.mpi_command
+    assert run.slurm_job_id == simulate[0]
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False)
+    rtf = table[(table.metric == "rtf") & (table.variant == "")]
+    assert list(rtf.ranks.astype(int)) == [2] and list(rtf.threads.astype(int)) == [1]
+    assert set(table[table.metric == "spike_count"].variant) == {"", "rank0", "rank1"}

@@ -74,6 +74,21 @@ def test_every_cell_appears_ran_or_skipped_with_reason(test_run):
     assert f"{n_ok} ok, {n_skipped} skipped, 0 failed" in proc.stderr or torch.cuda.is_available()
 
 
+def test_mpi_runs_run_where_nest_has_mpi_and_are_skipped_elsewhere(test_run):
+    from spikemark.simulation.mpi import mpi_unavailable_reason
+
+    out, _ = test_run
+    table = pd.read_csv(out / "metrics.csv", keep_default_na=False, dtype=str)
+    two = table[(table.track == "simulation") & (table.ranks == "2")]
+    assert set(two.framework) == {"nest", "pynn-nest"} and set(two.threads) == {"1"}
+    why = mpi_unavailable_reason()
+    if why:
+        assert set(two.metric) == {"cell"} and set(two.status) == {"skipped"} and two.reason.str.contains("MPI").all()
+    else:
+        assert set(two[two.metric == "rtf"].status) == {"ok"}
+        assert {"", "rank0", "rank1"} <= set(two[two.metric == "spike_count"].variant)
+
+
 def test_latency_and_robustness_rows(test_run):
     out, _ = test_run
     cfg = yaml.safe_load((REPO / "config/test.yaml").read_text())

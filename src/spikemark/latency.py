@@ -12,9 +12,11 @@ Per size, a ``batch_size`` row (source ``config``) records B. Per size and varia
 inside the same call), peak host memory and, on an accelerator, peak device memory of the
 training step, and for compiled variants ``compile_time`` (wall time of the first
 training step, which compiles, minus nothing: it is reported as measured); a library that
-runs compiled only (Spyx, ``jax.jit``) has compiled rows alone, whatever ``compile`` says. Every timing
-uses :func:`spikemark.measure.timing.measure_time` (warm-up, synchronisation before each
-clock read, repeats → median, 95 % interval, n).
+runs compiled only (Spyx, ``jax.jit``) has compiled rows alone, whatever ``compile`` says.
+Every timing uses :func:`spikemark.measure.timing.measure_time` (warm-up, synchronisation before each
+clock read, repeats until stable → median, 95 % interval, n) under the contention guard:
+a timing whose window stayed contended is ``invalid`` with the reason, and the guard's
+observations are rows of their own (``inference_time_cpu_share``, ``training_step_…``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from spikemark import frameworks, hardware
 from spikemark.frameworks.workload import LayerSpec, Workload, spike_input
+from spikemark.measure.contention import add_guard_rows
 from spikemark.results import ResultSet
 from spikemark.stats import median_ci
 
@@ -52,8 +55,9 @@ def should_compile(policy: str, device: str) -> bool:
     return policy == "always" or (policy == "auto" and device.partition(":")[0] == "cuda")
 
 
-def time_workload(workload: Workload, *, warmup: int, repeats: int) -> dict[str, Any]:
-    """Inference, and forward / backward of a training step, each with warm-up and repeats."""
+def time_workload(workload: Workload, runs: dict[str, Any]) -> dict[str, Any]:
+    """Inference, and forward / backward of a training step, each with warm-up and repeats
+    (``runs``: :func:`spikemark.measure.cell.timed_runs`, device left out)."""
     from spikemark.measure.timing import measure_time
 
     def inference():
@@ -74,13 +78,15 @@ def time_workload(workload: Workload, *, warmup: int, repeats: int) -> dict[str,
 
     # The workload synchronises itself (whatever its library): measure_time is the clock and
     # the host-memory reader only, so it is told of no device.
-    timed = {"repeats": repeats, "device": "cpu"}
-    inference_timing = measure_time(inference, warmup=warmup, **timed)
-    for _ in range(warmup):
+    timed = {**runs, "device": "cpu"}
+    inference_timing = measure_time(inference, **timed)
+    for _ in range(runs["warmup"]):
         training_step()
-    splits.clear()
     workload.reset_peak_memory()
-    training = measure_time(training_step, warmup=0, **timed)
+    training = measure_time(training_step, **{**timed, "warmup": 0})
+    # The splits of the calls that were timed: the last window's (earlier, contended
+    # windows were measured again).
+    splits = splits[-len(training.wall_samples):]
     return {
         "inference": inference_timing,
         "training": training,
@@ -91,14 +97,16 @@ def time_workload(workload: Workload, *, warmup: int, repeats: int) -> dict[str,
 
 
 def add_rows(rs: ResultSet, timings: dict[str, Any], **coords: Any) -> None:
-    rs.add_summary("inference_time", timings["inference"].wall, "s", **coords)
-    rs.add_summary("forward_time", timings["forward"], "s", **coords)
-    rs.add_summary("backward_time", timings["backward"], "s", **coords)
-    training = timings["training"]
+    inference, training = timings["inference"], timings["training"]
+    rs.add_summary("inference_time", inference.wall, "s", **inference.verdict(), **coords)
+    rs.add_summary("forward_time", timings["forward"], "s", **training.verdict(), **coords)
+    rs.add_summary("backward_time", timings["backward"], "s", **training.verdict(), **coords)
     rs.add("peak_host_memory", training.peak_host_bytes, "bytes", source=training.host_memory_method, **coords)
     if timings["peak_device"] is not None:
         peak, source = timings["peak_device"]
         rs.add("peak_cuda_memory", peak, "bytes", source=source, **coords)
+    for name, timing in (("inference_time", inference), ("training_step", training)):
+        add_guard_rows(rs, name, timing, **coords)
 
 
 def _first_line(exc: Exception) -> str:
@@ -113,36 +121,49 @@ def bench_compiled(rs: ResultSet, eager: Workload, runs: dict, coords: dict) -> 
         compiled = eager.compiled()
         if compiled is None:
             return "the library has no compiler"
-        compiled.synchronize()
-        start = time.perf_counter()
-        compiled.backward(compiled.forward())
-        compiled.synchronize()
-        compile_time = time.perf_counter() - start
-        timings = time_workload(compiled, warmup=max(runs["warmup"], COMPILED_WARMUP), repeats=runs["repeats"])
+
+        def first_step() -> float:
+            compiled.synchronize()
+            start = time.perf_counter()
+            compiled.backward(compiled.forward())
+            compiled.synchronize()
+            return time.perf_counter() - start
+
+        # Compiling happens once: a contended compile is recorded as such, not repeated.
+        guard = runs["guard"]
+        if guard is not None:
+            compile_time, seen = guard.watch(first_step)
+            why_invalid = guard.check(seen)
+        else:
+            compile_time, why_invalid = first_step(), ""
+        timings = time_workload(compiled, {**runs, "warmup": max(runs["warmup"], COMPILED_WARMUP)})
     except Exception as exc:  # noqa: BLE001 - a framework that does not compile is a result
         reason = f"compilation failed: {_first_line(exc)}"
         rs.add("compile_time", None, "s", status="failed", reason=reason[:500], variant="compiled", **coords)
         return reason
-    rs.add("compile_time", compile_time, "s", source="measured-first-call", variant=compiled.variant, **coords)
+    verdict = {"status": "invalid", "reason": why_invalid} if why_invalid else {}
+    rs.add("compile_time", compile_time, "s", source="measured-first-call", variant=compiled.variant, **verdict, **coords)
     add_rows(rs, timings, variant=compiled.variant, **coords)
     log.info("size %d compiled in %.1f s", coords["size"], compile_time)
     return None
 
 
 def bench_size(rs: ResultSet, framework: str, size: int, cfg: dict, device: str) -> None:
+    from spikemark.measure.cell import timed_runs
+
     workload = build_workload(framework, size, cfg, device)
     try:
         coords = {"size": size, "backend": workload.backend, "timesteps": cfg["timesteps"]}
         # The batch is part of the workload but no coordinate: one row says it, so the report
         # can state the workload from the results alone.
         rs.add("batch_size", cfg["batch_size"], "samples", source="config", **coords)
-        runs = {"warmup": cfg["warmup"], "repeats": cfg["repeats"]}
+        runs = timed_runs(cfg, device)
         if workload.variant == "compiled":
             # A library that runs compiled only (Spyx: jax.jit) has no eager rows; its first
             # training step is its compile time, whatever the compile policy.
             bench_compiled(rs, workload, runs, coords)
             return
-        add_rows(rs, time_workload(workload, **runs), variant=workload.variant, **coords)
+        add_rows(rs, time_workload(workload, runs), variant=workload.variant, **coords)
         log.info("%s size %d eager done", framework, size)
         if should_compile(cfg["compile"], device):
             why_not = bench_compiled(rs, workload, runs, coords)
@@ -165,7 +186,11 @@ def latency_benchmark(metrics: str, *, coords: dict[str, Any], bench_cfg: dict) 
     sizes = bench_cfg["sizes"].get(hardware_name)
     if not sizes:
         raise ValueError(f"latency_benchmark.sizes has no sizes for hardware {hardware_name!r}")
+    from spikemark.pipeline import mark
+
+    mark("measurement-start")
     for size in sizes:
         bench_size(rs, framework, int(size), bench_cfg, target.device)
+    mark("measurement-end")
     rs.write_csv(metrics)
     return rs

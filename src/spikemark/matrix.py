@@ -53,7 +53,13 @@ ANN_TRAINING = ("device", "epochs", "batch_size", "lr")
 SNN_TRAINING = ("device", "snn_epochs", "batch_size", "snn_lr", "snn_timesteps")
 #: What fine-tuning after pruning reads (only when ``pruning.finetune_epochs`` > 0).
 FINETUNE_TRAINING = ("batch_size", "lr", "snn_timesteps")
-MEASURE_KEYS = ("warmup", "repeats", "batch_size", "energy")
+MEASURE_KEYS = ("warmup", "repeats", "batch_size", "energy", "stability", "contention")
+#: What every timed job reads from ``measure`` beside its own section: repeats until stable
+#: and the contention guard.
+TIMED_KEYS = ("stability", "contention")
+#: What a timed PD14 run reads from ``measure.energy``: the counters (estimates, TDP and
+#: operation presets are the ML track's; PD14 has simulation.tdp_watts_per_core).
+SIM_ENERGY_KEYS = ("meters", "idle_seconds")
 ROBUSTNESS_KEYS = ("timesteps", "noise_levels", "seed", "warmup", "repeats")
 LATENCY_KEYS = ("timesteps", "batch_size", "warmup", "repeats", "compile")
 NETWORK_KEYS = ("drive", "bg_rate", "t_presim_ms", "t_sim_ms")
@@ -157,6 +163,13 @@ class Plan:
             twins = sorted({s for s, label in zip(sparsities, labels) if labels.count(label) > 1})
             return (f"config key 'pruning.sparsity': {twins} share the path label "
                     f"s{labels[[float(x) for x in sparsities].index(twins[0])]}; give distinct values")  # fmt: skip
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            largest = weak["N_per_vp"] * max(self.sim["mpi_ranks"]) * max(self.sim["threads"])
+            if largest > 1:
+                return (f"config key 'simulation.weak_scaling.N_per_vp': {weak['N_per_vp']} x "
+                        f"{max(self.sim['mpi_ranks'])} ranks x {max(self.sim['threads'])} threads gives N = "
+                        f"{largest:g} > 1 (the full network); lower it or the grid")  # fmt: skip
         scales = [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
         if len(set(scales)) < len(scales):
             return f"config key 'simulation.scales': {sorted({x for x in scales if scales.count(x) > 1})} twice"
@@ -303,7 +316,12 @@ class Plan:
         return _pick(self.config["measure"], MEASURE_KEYS)
 
     def robustness_settings(self) -> dict[str, Any]:
-        return _pick(self.config["robustness"], ROBUSTNESS_KEYS)
+        return canonical({**_pick(self.config["robustness"], ROBUSTNESS_KEYS), **self.timed_settings()})
+
+    def timed_settings(self) -> dict[str, Any]:
+        """``measure.stability`` and ``measure.contention``: how every timed job repeats and
+        watches its timings."""
+        return _pick(self.config["measure"], TIMED_KEYS)
 
     # -- latency benchmark ---------------------------------------------------------------
     def latency_cells(self) -> list[dict[str, Any]]:
@@ -314,11 +332,24 @@ class Plan:
 
     def latency_settings(self, hardware: str) -> dict[str, Any]:
         bench = self.config["latency_benchmark"]
-        return canonical({**_pick(bench, LATENCY_KEYS), "sizes": {hardware: list(bench["sizes"][hardware])}})
+        sizes = {"sizes": {hardware: list(bench["sizes"][hardware])}}
+        return canonical({**_pick(bench, LATENCY_KEYS), **sizes, **self.timed_settings()})
 
     # -- simulation track ----------------------------------------------------------------
+    def sim_grid(self) -> list[tuple[str, int, int]]:
+        """(scale, ranks, threads) of every run: each fixed scale over the ranks x threads grid
+        (strong scaling), and with ``weak_scaling`` a network growing with the virtual
+        processes, N = N_per_vp x ranks x threads at fixed K."""
+        decompositions = [(int(r), int(t)) for r in self.sim["mpi_ranks"] for t in self.sim["threads"]]
+        grid = [(scale_label(s["N"], s["K"]), r, t) for s in self.sim["scales"] for r, t in decompositions]
+        weak = self.sim["weak_scaling"]
+        if weak["enabled"]:
+            grid += [(scale_label(weak["N_per_vp"] * r * t, weak["K"]), r, t) for r, t in decompositions]
+        return list(dict.fromkeys(grid))
+
     def sim_scales(self) -> list[str]:
-        return [scale_label(s["N"], s["K"]) for s in self.sim["scales"]]
+        """Every network that is simulated (validated once each)."""
+        return list(dict.fromkeys(scale for scale, _, _ in self.sim_grid()))
 
     def sim_runs(self) -> list[dict[str, Any]]:
         if not self.sim["enabled"]:
@@ -326,9 +357,7 @@ class Plan:
         return [
             dict(framework=f, scale=scale, ranks=r, threads=t, seed=s)
             for f in self.sim["frameworks"]
-            for scale in self.sim_scales()
-            for r in self.sim["mpi_ranks"]
-            for t in self.sim["threads"]
+            for scale, r, t in self.sim_grid()
             for s in self.sim["seeds"]
         ]
 
@@ -406,6 +435,12 @@ class Plan:
 
     def sim_tdp_watts_per_core(self) -> float | None:
         return self.sim["tdp_watts_per_core"]
+
+    def sim_measure_settings(self) -> dict[str, Any]:
+        """What a timed PD14 run reads from ``measure``: its energy meters and the
+        contention guard."""
+        measure = self.config["measure"]
+        return canonical({"energy": _pick(measure["energy"], SIM_ENERGY_KEYS), "contention": measure["contention"]})
 
     def sim_mem_mb(self, framework: str, scale: str, ranks: int | str = 1) -> int:
         """Memory of a run, all its ranks together: the fitted model of peak RSS

@@ -150,6 +150,7 @@ def run_one(
 ) -> None:
     """Run ``stage`` for one cell: tombstones if it raises, provenance if asked for."""
     started = provenance.utc_now()
+    machine_before = provenance.machine_snapshot() if "provenance" in outputs else None
     stage_outputs = {k: v for k, v in outputs.items() if k != "provenance"}
     stage_params = {k: v for k, v in params.items() if k not in WRAPPER_PARAMS}
     run_id, facts = None, {}
@@ -167,6 +168,7 @@ def run_one(
         record = provenance.collect(
             run_id or "",
             started=started,
+            machine_before=machine_before,
             rule=rule,
             config_hash=provenance.config_hash(stage_params),
             config_slice=json.dumps(stage_params, sort_keys=True, default=str),

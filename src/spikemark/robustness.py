@@ -12,7 +12,8 @@ For one ML cell (converted or surrogate-trained SNN on its framework and hardwar
 Spike-raster data fed to a surrogate SNN keep their own time bins (no T sweep). Rows are
 ``track = ml``, ``variant = robustness``, with ``timesteps`` and ``noise`` set: accuracy
 (Wilson interval), NeuroBench workload metrics (synaptic operations, activation sparsity,
-membrane updates) and ``latency_batch1`` timings.
+membrane updates) and ``latency_batch1`` timings (repeats until stable, watched by the
+contention guard like every timed phase: see :mod:`spikemark.measure.timing`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from spikemark import datasets, frameworks, hardware
 from spikemark.deploy import evaluation_timesteps, read_record
-from spikemark.measure.cell import metric_convention
+from spikemark.measure.cell import metric_convention, timed_runs
 from spikemark.measure.neuro import add_metric_rows, workload_metrics
 from spikemark.measure.timing import add_timing_rows, latency
 from spikemark.pipeline import mark
@@ -82,7 +83,7 @@ def robustness(
     x, y = to_tensors(datasets.load(dataset), "test", target.device)
     raster = x.dim() == 3
     reference_t = evaluation_timesteps(classifier, conversion_timesteps)[-1]
-    runs = {"warmup": robustness_cfg["warmup"], "repeats": robustness_cfg["repeats"], "device": target.device}
+    runs = timed_runs(robustness_cfg, target.device)
     mark("imports-done")
     mark("measurement-start")
     for t, sigma in protocol_points(classifier.kind, raster, reference_t, robustness_cfg):

@@ -37,6 +37,7 @@ rule simulate_pd14:
         coords=lambda wc: PLAN.sim_run_coords(**dict(wc.items())),
         network=lambda wc: PLAN.sim_network(wc.framework),
         tdp_watts_per_core=PLAN.sim_tdp_watts_per_core(),
+        measure_cfg=PLAN.sim_measure_settings(),
         track="simulation",
     script:
         "../scripts/simulate_pd14.py"

@@ -1,9 +1,12 @@
 """The ``measure`` stage: every number of one ML matrix cell, as tidy rows.
 
 Per evaluated T: accuracy, NeuroBench workload metrics, latency (batch 1) and throughput
-(configured batch) with warm-up and repeats, peak memory, and energy from every configured
-meter (measured where a counter exists, labelled estimates beside, unavailable with the
-reason otherwise). Static metrics (parameters, footprint, connection sparsity) once.
+(configured batch) with warm-up and repeats until stable, peak memory, and energy from every
+configured meter (measured where a counter exists, labelled estimates beside, unavailable
+with the reason otherwise). Static metrics (parameters, footprint, connection sparsity)
+once. Every timed phase is watched by the contention guard (``measure.contention``): its
+timings are ``invalid`` with the reason where the machine stayed busy; accuracy and
+operation counts are unaffected.
 """
 
 from __future__ import annotations
@@ -28,6 +31,23 @@ def metric_convention(classifier: Classifier) -> str:
     return "neurobench" if classifier.kind == "ann" else "folded"
 
 
+def timed_runs(cfg: dict, device: str) -> dict[str, Any]:
+    """Keywords of :func:`spikemark.measure.timing.measure_time` from a timed job's config
+    slice: warm-up, minimum repeats, repeats until stable (``stability``) and the
+    contention guard (``contention``; no guard where the slice has none)."""
+    from spikemark.measure.contention import guard_for
+    from spikemark.measure.timing import Stability
+
+    return {
+        "warmup": cfg["warmup"],
+        "repeats": cfg["repeats"],
+        "device": device,
+        "stability": Stability.from_config(cfg.get("stability")),
+        # A GPU workload's host thread waits on the device by design: judged by other load only.
+        "guard": guard_for(cfg.get("contention"), cpu_bound=str(device).partition(":")[0] != "cuda"),
+    }
+
+
 def measure_timestep(rs: ResultSet, classifier: Classifier, x, y, t: int | None, cfg: dict, device: str, static: dict) -> None:
     from spikemark.measure.energy import add_energy_rows, measure_energy
     from spikemark.measure.neuro import add_metric_rows, workload_metrics
@@ -41,11 +61,11 @@ def measure_timestep(rs: ResultSet, classifier: Classifier, x, y, t: int | None,
         classifier.module, forward, batches(x, y, cfg["batch_size"]), convention=metric_convention(classifier)
     )
     add_metric_rows(rs, classifier.module, static, workload, timesteps=t)
-    runs = {"warmup": cfg["warmup"], "repeats": cfg["repeats"], "device": device}
+    runs = timed_runs(cfg, device)
     add_timing_rows(rs, "latency_batch1", latency(forward, x[:1], **runs), timesteps=t)
     batch = x[: cfg["batch_size"]]
     rate, timing = throughput(forward, batch, **runs)
-    rs.add_summary("throughput", rate, "samples/s", timesteps=t)
+    rs.add_summary("throughput", rate, "samples/s", timesteps=t, **timing.verdict())
     add_timing_rows(rs, "batch_time", timing, timesteps=t)
     energy_cfg = cfg["energy"]
     readings = measure_energy(
@@ -57,6 +77,7 @@ def measure_timestep(rs: ResultSet, classifier: Classifier, x, y, t: int | None,
         repeats=cfg["repeats"],
         idle_s=energy_cfg["idle_seconds"],
         device=device,
+        guard=runs["guard"],
     )
     add_energy_rows(rs, readings, timesteps=t)
 

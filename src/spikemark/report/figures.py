@@ -159,13 +159,16 @@ def log2_x_at(ax, values: pd.Series) -> None:
 
 
 def pd14_strong_scaling(table: pd.DataFrame) -> plt.Figure:
-    """Wall time per phase and in total against the thread count, one panel per framework
-    and scale: lines join the geometric means over the seeds that were not contended (bars:
+    """Wall time per phase and in total against the thread count of single-rank runs, one
+    panel per framework and scale: lines join the geometric means over the seeds that were not contended (bars:
     95 % log-scale intervals); contended timings are hollow markers, left out of the lines."""
     points = scaling_points(table)
+    lines = phase_times(table)
+    # One rank: threads scaling; runs over several MPI ranks are in the scaling figure.
+    points = points[points["ranks"].astype(str).isin(["", "1"])]
+    lines = lines[lines["ranks"].astype(str).isin(["", "1"])]
     if points.empty:
         return empty_figure(EMPTY_SIMULATION)
-    lines = phase_times(table)
     # one panel per framework and scale (and machine, where several are combined)
     keys = [k for k in ("platform", "framework", "scale") if k in points]
     panels = sorted(points.groupby(keys).groups)

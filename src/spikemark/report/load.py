@@ -133,10 +133,9 @@ def with_platform_key(table: pd.DataFrame, keys: Sequence[str]) -> list[str]:
 
 def reference_dir(candidates: Iterable[str | Path] = ()) -> Path | None:
     """The directory holding ``pd14_published.csv``: the first candidate that has it, else
-    the copy shipped in the package, else ``shared/reference`` beside the repository."""
+    the copy shipped in the package."""
     pkg = Path(__file__).resolve().parents[1] / "simulation" / "reference"
-    repo = Path(__file__).resolve().parents[3]
-    for cand in [*candidates, pkg, repo.parent / "shared" / "reference", repo / "shared" / "reference"]:
+    for cand in [*candidates, pkg]:
         if cand and (Path(cand) / "pd14_published.csv").exists():
             return Path(cand)
     return None

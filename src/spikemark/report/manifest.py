@@ -223,6 +223,38 @@ OUTPUTS: tuple[Output, ...] = (
         "of the lines. Runs that failed validation are left out.",
     ),
     Output(
+        "table_pd14_scaling",
+        TABLE,
+        SIMULATION,
+        SIMULATION_TRACK,
+        "scaling:scaling_table",
+        "PD14 simulate phase over virtual processes p = ranks × threads. Strong scaling (one network): "
+        "speed-up T(p0)/T(p) against the smallest p0 measured, its ideal p/p0, and parallel efficiency "
+        "speed-up × p0/p. Weak scaling (networks growing with p at fixed K and neurons per virtual process): "
+        "efficiency T(p0)/T(p). T: geometric mean over seeds that were not contended.",
+        empty="no network simulated at two or more virtual-process counts in this results set",
+    ),
+    Output(
+        "fig_pd14_scaling",
+        FIGURE,
+        SIMULATION,
+        SIMULATION_TRACK,
+        "scaling:scaling_figure",
+        "PD14 scaling of the simulate phase over virtual processes (ranks × threads): strong-scaling "
+        "speed-up with the ideal dashed, and parallel efficiency, strong (solid) and weak (dotted), the "
+        "ideal 1 dashed. Contended timings are left out of every curve.",
+    ),
+    Output(
+        "fig_pd14_phases",
+        FIGURE,
+        SIMULATION,
+        SIMULATION_TRACK,
+        "scaling:phases_figure",
+        "PD14 phases stacked per configuration (framework, scale, ranks × threads), as beNNch shows them: "
+        "create, connect, presimulate and simulate wall time, geometric means over the seeds that were not "
+        "contended.",
+    ),
+    Output(
         "table_pd14_rates",
         TABLE,
         SIMULATION,

@@ -29,7 +29,7 @@ from spikemark.report.load import multi_platform, numeric, reference_dir, with_p
 from spikemark.results import CELL_METRIC
 from spikemark.stats import positive_summary
 
-SIM_KEYS = ["framework", "scale", "threads"]
+SIM_KEYS = ["framework", "scale", "ranks", "threads"]
 SIM_ENERGY_METRICS = ("e_syn", "energy_per_synaptic_event", "energy_per_synop")
 PHASES = ("time_create", "time_connect", "time_presimulate", "time_simulate")
 PUBLISHED = "pd14_published.csv"
@@ -83,8 +83,14 @@ def fmt_summary(row: pd.Series | None, *, with_source: bool = False, unit: str =
 
 
 def sim_cells(table: pd.DataFrame) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
-    """(coordinates, rows of every seed) per simulation cell, thread counts in numeric order."""
+    """(coordinates, rows of every seed) per simulation cell (framework, scale, ranks,
+    threads), thread counts in numeric order. A multi-rank run's per-rank rows (``variant
+    rank<r>``) stay in metrics.csv; the run's own rows (the slowest rank's times, sums over
+    ranks) are what the tables summarise. Validation verdicts are not timed runs: their rows
+    are left out here (the rates table reads them)."""
     sim = sim_rows(table)
+    # validation verdicts have their own table (rates); timed runs carry their verdict
+    sim = sim[~sim["variant"].str.startswith("rank") & ~sim["variant"].isin(["validation", "validation_full"])]
     keys = [k for k in with_platform_key(table, SIM_KEYS) if k != "threads"]
     sim = sim.assign(_threads=numeric(sim["threads"]))
     for key, rows in sim.groupby([*keys, "_threads"], sort=True, dropna=False):
@@ -139,7 +145,7 @@ def _scale_text(scale: str) -> str:
     return scale + ("" if full else " (downscaled)")
 
 
-PD14_COLUMNS = ["kind", "reference", "simulator", "system", "nodes", "threads", "scale", "drive", "RTF"]
+PD14_COLUMNS = ["kind", "reference", "simulator", "system", "nodes", "ranks", "threads", "scale", "drive", "RTF"]
 PD14_COLUMNS += ["E_syn (µJ)", "energy covers", *[f"{p} (s)" for p in PHASES], "status", "reason"]
 
 
@@ -153,6 +159,7 @@ def _published_rows(published: pd.DataFrame) -> list[dict[str, str]]:
                 "simulator": r.simulator,
                 "system": r.system,
                 "nodes": str(r.nodes),
+                "ranks": "",
                 "threads": "",
                 "scale": "full (N = K = 1)",
                 "drive": r.external_drive,
@@ -185,6 +192,7 @@ def pd14_table(
             "simulator": key["framework"],
             "system": _platform_of(rows),
             "nodes": str(nodes),
+            "ranks": key.get("ranks") or "1",
             "threads": key["threads"],
             "scale": _scale_text(key["scale"]),
             "drive": drive or "not recorded",

@@ -66,6 +66,10 @@ def read_validity(verdict_json: str | Path | None) -> tuple[str, str]:
 
 
 # -- timed runs ---------------------------------------------------------------------------------
+#: Why an MPI run has no measured energy: its simulate phase ran in the ranks' processes.
+MPI_UNMETERED = "the simulate phase ran in the MPI ranks, which the energy meters do not watch"
+
+
 def simulate(
     verdict: str | Path | None,
     metrics: str | Path,
@@ -73,18 +77,26 @@ def simulate(
     coords: dict[str, Any],
     network: dict[str, Any],
     tdp_watts_per_core: float | None = None,
-    energy_meter=None,
+    measure_cfg: dict[str, Any] | None = None,
 ) -> ResultSet:
     """One timed run (no spikes recorded) of the cell ``coords`` names; writes its fragment.
 
     ``coords`` holds ``framework``, ``scale``, ``ranks``, ``threads`` and ``seed``;
-    ``verdict`` is the tier-1 validation verdict of its network configuration.
+    ``verdict`` is the tier-1 validation verdict of its network configuration;
+    ``measure_cfg`` the energy meters (``energy``) and the contention guard's settings
+    (``contention``) of ``measure``, as ``spikemark.matrix.Plan.sim_measure_settings``
+    slices them.
     """
-    from spikemark.simulation.run import network_class, record_rows, run_pd14
+    from spikemark.measure.contention import guard_for
+    from spikemark.simulation.run import network_class, pd14_metering, record_rows, run_pd14, unmetered_energy
 
     results = ResultSet("simulation", coords=dict(coords, hardware=HARDWARE))
     ranks = int(coords.get("ranks", 1))
     cfg = network_config(coords["scale"], coords["threads"], coords["seed"], network)
+    measure_cfg = measure_cfg or {}
+    # PD14 phases last seconds: reading every process's counters around them is cheap, and
+    # the log then names who ran beside the run (benchmarks/pd14_in_pipeline.py reads it).
+    guard = guard_for(measure_cfg.get("contention"), threads=ranks * int(coords["threads"]), attribute=True)
     network_class(coords["framework"])  # imports the simulator before the clock starts
     mark("imports-done")
     validity = read_validity(verdict)
@@ -100,24 +112,51 @@ def simulate(
         run = mpi.run_pd14_mpi(cfg, coords["framework"], ranks, launcher=slurm_launcher(ranks))
         mark("measurement-end")
         rec = run.record
+        unmetered_energy(rec, pd14_metering(measure_cfg.get("energy"), tdp_watts_per_core), MPI_UNMETERED)
         rank_rows(results, run, validity)
+        from spikemark.simulation.pd14_nest import last_kernel
+
+        # The ranks ran NEST, not this process: say how they were launched (provenance).
+        last_kernel.update(num_processes=ranks, local_num_threads=cfg.threads, total_num_virtual_procs=ranks * cfg.threads)
         results.provenance.update(
             mpi_ranks=run.num_processes, threads_per_rank=cfg.threads, mpi_nodes=",".join(run.nodes),
             mpi_command=" ".join(run.command),
         )  # fmt: skip
     else:
+        metering = pd14_metering(measure_cfg.get("energy"), tdp_watts_per_core)
         mark("measurement-start")
-        rec = run_pd14(cfg, coords["framework"], energy_meter=energy_meter)
+        rec = run_pd14(cfg, coords["framework"], metering=metering, guard=guard)
         mark("measurement-end")
-    record_rows(results, rec, tdp_watts_per_core=tdp_watts_per_core, validity=validity)
+    record_rows(results, rec, validity=validity, guard=guard)
     results.write_csv(metrics)
     return results
 
 
+def allocation_tasks(job_id: str) -> int | None:
+    """Tasks of a Slurm allocation: ``SLURM_NTASKS``, or ``scontrol``'s record where the
+    executor dropped the task variables from a job step's environment (it keeps only the
+    job id, so that a nested ``srun`` inherits no step defaults)."""
+    if os.environ.get("SLURM_NTASKS"):
+        return int(os.environ["SLURM_NTASKS"])
+    try:
+        import subprocess
+
+        text = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for field in text.split():
+        if field.startswith("NumTasks="):
+            return int(field.split("=", 1)[1])
+    return None
+
+
 def slurm_launcher(ranks: int) -> str | None:
     """``srun`` inside a Slurm allocation of at least ``ranks`` tasks, else None (mpirun)."""
-    tasks = int(os.environ.get("SLURM_NTASKS", "0") or 0)
-    return "srun" if os.environ.get("SLURM_JOB_ID") and tasks >= ranks and shutil.which("srun") else None
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if not job_id or shutil.which("srun") is None:
+        return None
+    tasks = allocation_tasks(job_id)
+    return "srun" if tasks is None or tasks >= ranks else None
 
 
 #: Phases whose per-rank times are kept beside the run's (the slowest rank's) time.

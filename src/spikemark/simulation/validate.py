@@ -49,15 +49,16 @@ from spikemark.simulation.pd14_params import POPULATIONS
 
 METRICS = ("rate", "cv_isi", "cc")
 METRIC_UNITS = {"rate": "Hz", "cv_isi": "1", "cc": "1"}
+#: Statistics that can be negative (a correlation coefficient); the others are summarised
+#: over seeds on the log scale.
+SIGNED = ("cc",)
 PACKAGE_REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 # -- reference facts ----------------------------------------------------------------------------
 def default_reference_dir() -> Path:
-    """``../shared/reference`` beside the repository, else the copy shipped in the package."""
-    repo_root = Path(__file__).resolve().parents[3]
-    shared = repo_root.parent / "shared" / "reference"
-    return shared if (shared / "pd14_rates.csv").is_file() else PACKAGE_REFERENCE
+    """The reference data shipped in the package (``simulation/reference``)."""
+    return PACKAGE_REFERENCE
 
 
 def published_rates(reference_dir: str | Path | None = None, column: str = "mean_rate_hz_pynest") -> dict[str, float]:
@@ -319,12 +320,15 @@ def judge(
 def verdict_rows(results, verdict: Verdict, test: Sequence[RunStats], *, reference_dir=None) -> None:
     """Add a validation's rows to a :class:`~spikemark.results.ResultSet`.
 
-    Per population: the mean of each statistic over the test runs (mean over seeds with a
-    t interval when there are several), its KS distance and tolerance, and the published
+    Per population: the mean of each statistic over the test runs (over several seeds, a
+    rate's or CV's summary is :func:`~spikemark.stats.positive_summary`: the geometric mean
+    with a log-scale t-interval, so no bound goes below zero; a statistic that can be
+    negative, the correlation coefficient, keeps the plain mean and t-interval), its KS
+    distance and tolerance, and the published
     full-scale mean rate beside the measured one. A failed validation adds an ``invalid``
     cell row with the reasons; every measured row then carries ``invalid`` too.
     """
-    from spikemark.stats import mean_ci
+    from spikemark.stats import mean_ci, positive_summary
 
     status = verdict.status
     reason = verdict.reason
@@ -342,7 +346,7 @@ def verdict_rows(results, verdict: Verdict, test: Sequence[RunStats], *, referen
                     population=pop,
                 )
                 continue
-            s = mean_ci(values)
+            s = mean_ci(values) if metric in SIGNED else positive_summary(values)
             results.add(
                 f"{metric}_mean" if metric != "rate" else "rate",
                 s.value, METRIC_UNITS[metric], n=s.n, ci_low=s.ci_low, ci_high=s.ci_high,

@@ -6,7 +6,9 @@ A meter class declares its ``name`` (registry key and the rows' ``source``), whe
 paragraph, unless the class sets ``description``). Importing the registry imports no
 torch: the config schema reads it while the Snakefile builds the DAG.
 
-:func:`measure_energy` runs a workload under the configured meters and returns
+:class:`Metering` holds the configured meters around the windows of one workload (both
+tracks use it: the ML measure through :func:`measure_energy`, the PD14 simulate phase in
+``spikemark.simulation.run``); :func:`measure_energy` runs a workload under them and returns
 :class:`EnergyReading` objects ready to become rows (:func:`add_energy_rows`). Every value
 carries its meter as ``source`` and its unit; counters have an idle baseline subtracted;
 a meter that cannot measure here yields ``unavailable`` rows with the reason — never a
@@ -16,9 +18,10 @@ zero, never an estimate in its place.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from spikemark.measure.contention import Guard
 from spikemark.measure.energy.base import Meter, MeterUnavailable, Window
 from spikemark.measure.energy.estimate_ops import EstimateOpsMeter
 from spikemark.measure.energy.estimate_tdp import EstimateTdpMeter
@@ -110,22 +113,106 @@ def _sync(device: str | torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _count(counters: list[Meter], action: Callable[[], None], device: str) -> tuple[dict[str, dict], Window]:
-    """Run ``action`` between start and stop of every counter; joules and seconds per meter."""
+def _count(counters: list[Meter], action: Callable[[], Any], device: str) -> tuple[dict[str, dict], Window, Any]:
+    """Run ``action`` between start and stop of every counter; joules and seconds per
+    meter, the window, and what ``action`` returned."""
     started: dict[str, float] = {}
     for meter in counters:
         meter.start()
         started[meter.name] = time.perf_counter()
     _sync(device)
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    action()
+    value = action()
     _sync(device)
     window = Window(wall_s=time.perf_counter() - wall0, cpu_s=time.process_time() - cpu0, inferences=0)
     readings = {}
     for meter in reversed(counters):
         seconds = time.perf_counter() - started[meter.name]
         readings[meter.name] = {"joules": meter.stop(), "seconds": seconds, "reasons": dict(meter.reasons)}
-    return readings, window
+    return readings, window, value
+
+
+class Metering:
+    """The configured meters around the windows of one workload: the state between
+    :meth:`baseline`, the :meth:`count` of each window and the :meth:`readings`.
+
+    Meters that cannot work here become ``unavailable`` readings with their reason at
+    once; counters are read over an idle window first (:meth:`baseline`), and that idle
+    power times each window's length is subtracted from its energy. Both tracks use it:
+    :func:`measure_energy` for an ML workload, ``spikemark.simulation.run`` around the
+    PD14 simulate phase.
+    """
+
+    def __init__(
+        self,
+        meters: Sequence[str],
+        config: Mapping[str, Any] | None = None,
+        *,
+        idle_s: float = 1.0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.idle_s = idle_s
+        self.device = device
+        self.unavailable: list[EnergyReading] = []
+        self.counters: list[Meter] = []
+        self.estimators: list[Meter] = []
+        for meter in make_meters(meters, config):
+            reason = meter.unavailable_reason()
+            if reason:
+                self.unavailable += _unavailable(meter.name, reason)
+            else:
+                (self.counters if meter.measured else self.estimators).append(meter)
+        self.idle: dict[str, dict[str, float | None]] = {}
+        self.runs: list[tuple[dict[str, dict], Window]] = []
+        #: Why the counted windows cannot be trusted ("" if they can), e.g. contended.
+        self.reason = ""
+
+    @property
+    def counting(self) -> bool:
+        """Whether any counter works here (an idle baseline is only needed then)."""
+        return bool(self.counters)
+
+    def baseline(self) -> None:
+        """Idle watts per domain of each counter; counters that fail here are dropped."""
+        self.counters, self.idle, failed = _idle_power(self.counters, self.idle_s, self.device)
+        self.unavailable += failed
+
+    def count(self, action: Callable[[], Any]) -> Any:
+        """Run ``action`` as one metered window; returns what it returned."""
+        try:
+            counted, window, value = _count(self.counters, action, self.device)
+        except MeterUnavailable as err:  # a counter broke mid-run: report it, keep the estimates
+            for meter in self.counters:
+                self.unavailable += _unavailable(meter.name, f"failed during the run: {err}")
+            self.counters = []
+            counted, window, value = _count([], action, self.device)
+        self.runs.append((counted, window))
+        return value
+
+    def reset(self) -> None:
+        """Forget the counted windows (a contended attempt that is measured again)."""
+        self.runs = []
+
+    def unwatched(self, window: Window, reason: str) -> None:
+        """A window that ran where the counters could not watch it (in other processes, e.g.
+        MPI ranks): the counters are unavailable with ``reason``; estimates use ``window``."""
+        for meter in self.counters:
+            self.unavailable += _unavailable(meter.name, reason)
+        self.counters = []
+        self.runs = [({}, window)]
+
+    def readings(self, inferences: int, ops: Mapping[str, Any] | None = None) -> list[EnergyReading]:
+        """Every meter's readings over the counted windows (one call = ``inferences``)."""
+        runs = [(counted, _with_ops(window, inferences, ops)) for counted, window in self.runs]
+        readings = list(self.unavailable)
+        for meter in self.counters:
+            counted = _counter_readings(meter, self.idle[meter.name], runs, ops)
+            if self.reason:  # measured while the machine was busy: shown, never ranked
+                counted = [replace(r, status="invalid", reason=self.reason) if r.status == "ok" else r for r in counted]
+            readings += counted
+        for meter in self.estimators:
+            readings += _estimate_readings(meter, runs, ops)
+        return readings
 
 
 def measure_energy(
@@ -138,6 +225,7 @@ def measure_energy(
     repeats: int = 1,
     idle_s: float = 1.0,
     device: str | torch.device = "cpu",
+    guard: Guard | None = None,
 ) -> list[EnergyReading]:
     """Energy of ``workload`` (one call = ``inferences`` inferences) by each meter in ``meters``.
 
@@ -146,36 +234,33 @@ def measure_energy(
     ``config`` is the ``measure.energy`` mapping (meter options such as ``rapl_root``,
     ``tdp_watts``, ``ops_preset``). Counters are first read over ``idle_s`` seconds of
     sleep; that idle power times each window's length is subtracted from its energy. The
-    workload runs ``repeats`` times; values are medians with 95 % intervals.
+    workload runs ``repeats`` times; values are medians with 95 % intervals. With a
+    ``guard`` and a working counter, the idle window and the workload's windows are
+    watched (a busy machine inflates the idle power as much as the workload's energy): a
+    contended attempt is measured again, and counter readings still contended are
+    ``invalid`` with the guard's reason. Estimates do not depend on the machine's load.
     """
-    readings: list[EnergyReading] = []
-    counters: list[Meter] = []
-    estimators: list[Meter] = []
-    for meter in make_meters(meters, config):
-        reason = meter.unavailable_reason()
-        if reason:
-            readings += _unavailable(meter.name, reason)
-        else:
-            (counters if meter.measured else estimators).append(meter)
+    metering = Metering(meters, config, idle_s=idle_s, device=device)
 
-    counters, idle, failed = _idle_power(counters, idle_s, device)
-    readings += failed
-    runs: list[tuple[dict[str, dict], Window]] = []
-    for _ in range(repeats):
-        try:
-            counted, window = _count(counters, workload, device)
-        except MeterUnavailable as err:  # a counter broke mid-run: report it, keep the estimates
-            for meter in counters:
-                readings += _unavailable(meter.name, f"failed during the run: {err}")
-            counters, counted = [], {}
-            _, window = _count([], workload, device)
-        runs.append((counted, _with_ops(window, inferences, ops)))
+    def attempt(number: int):
+        metering.reset()
+        if not metering.counting or guard is None:
+            if metering.counting:
+                metering.baseline()
+            for _ in range(repeats):
+                metering.count(workload)
+            return metering, None, ""
+        _, idle = guard.watch(metering.baseline)
+        _, work = guard.watch(lambda: [metering.count(workload) for _ in range(repeats)])
+        cpu_bound = str(device).partition(":")[0] != "cuda"
+        reason = guard.check(idle, number, cpu_bound=False) or guard.check(work, number, cpu_bound=cpu_bound)
+        return metering, work, reason
 
-    for meter in counters:
-        readings += _counter_readings(meter, idle[meter.name], runs, ops)
-    for meter in estimators:
-        readings += _estimate_readings(meter, runs, ops)
-    return readings
+    if guard is None or not metering.counting:
+        attempt(1)
+    else:
+        metering.reason = guard.retry(attempt).reason
+    return metering.readings(inferences, ops)
 
 
 def _with_ops(window: Window, inferences: int, ops: Mapping[str, Any] | None) -> Window:
@@ -205,7 +290,7 @@ def _idle_power(
             failed += _unavailable(meter.name, str(err))
     if not working:
         return [], {}, failed
-    counted, _ = _count(working, lambda: time.sleep(idle_s), device)
+    counted, _, _ = _count(working, lambda: time.sleep(idle_s), device)
     idle = {
         name: {d: (j / c["seconds"] if j is not None else None) for d, j in c["joules"].items()}
         for name, c in counted.items()
@@ -246,7 +331,26 @@ def _counter_readings(
     totals = [sum(per_domain[d][i] for d in parts) for i in range(len(runs))]
     idle_total = sum(idle_w[d] for d in parts)
     out.append(EnergyReading("idle_power", name, Summary(idle_total, 1)))
+    if not_resolved(totals):
+        return out + _unavailable(name, not_resolved(totals))
     return out + _derived(name, totals, [w for _, w in runs], ops)
+
+
+def not_resolved(values: Sequence[float]) -> str:
+    """Why idle-subtracted energies cannot be reported ("" if they can).
+
+    A workload's energy is positive; a net value at or below zero means the workload's
+    share of the counter was lost in the idle power's fluctuation (the window is too short
+    for this meter). It is neither reported as zero nor as a negative number, and the
+    interval of the values that are reported (order statistics) stays above zero.
+    """
+    low = [v for v in values if v <= 0]
+    if not low:
+        return ""
+    return (
+        f"not resolved: the idle-subtracted energy was <= 0 in {len(low)} of {len(values)} windows "
+        f"(lowest {min(low):.3g} J; the window is too short for this meter)"
+    )
 
 
 def _summary_reading(
@@ -254,6 +358,8 @@ def _summary_reading(
 ) -> EnergyReading:
     if any(v is None for v in values):
         return EnergyReading(metric, source, None, domain, "unavailable", reason)
+    if not_resolved(values):
+        return EnergyReading(metric, source, None, domain, "unavailable", not_resolved(values))
     return EnergyReading(metric, source, median_ci(values), domain)
 
 

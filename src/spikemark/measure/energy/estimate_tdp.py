@@ -27,7 +27,9 @@ class EstimateTdpMeter(Meter):
 
     def unavailable_reason(self) -> str | None:
         if self.tdp_watts is None:
-            return "measure.energy.tdp_watts is not set (the CPU's TDP from its data sheet)"
+            # The setting is measure.energy.tdp_watts for the ML track; the PD14 track names its own.
+            setting = self.config.get("tdp_setting", "measure.energy.tdp_watts")
+            return f"{setting} is not set (the CPU's TDP from its data sheet)"
         if self.tdp_watts <= 0 or self.cores <= 0:
             return f"tdp_watts ({self.tdp_watts}) and tdp_cores ({self.cores}) must be positive"
         return None
