@@ -132,7 +132,7 @@ def test_smoke_run_on_cpu_from_carried_inputs_merges_into_a_report(tmp_path):
     assert summary["by_status"]["failed"] == 0 and summary["by_status"]["ok"] >= 8
     table = load_results([gpu])
     ok = table[(table.metric == "accuracy") & (table.status == "ok")]
-    assert set(ok.framework) == {"torch", "spikingjelly"} and set(ok.hardware) == {"cpu"}
+    assert set(ok.framework) == {"torch", "spikingjelly", "sinabs"} and set(ok.hardware) == {"cpu"}
     latency = table[(table.track == "latency") & (table.metric == "forward_time")]
     assert {"spikingjelly", "snntorch", "norse", "rockpool", "sinabs"} <= set(latency.framework)
     cells = table[table.metric == "cell"].set_index("framework")
