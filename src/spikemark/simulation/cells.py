@@ -159,16 +159,14 @@ def slurm_launcher(ranks: int) -> str | None:
     return "srun" if tasks is None or tasks >= ranks else None
 
 
-#: Phases whose per-rank times are kept beside the run's (the slowest rank's) time.
-RANK_PHASES = ("create", "connect", "presimulate", "simulate")
-
-
 def rank_rows(results: ResultSet, run, validity: tuple[str, str]) -> None:
     """Each rank's phase times, spikes and peak memory (``variant = rank<r>``)."""
+    from spikemark.simulation.run import PHASES
+
     status, reason = validity
     for r, rec in enumerate(run.ranks):
         rank = {"variant": f"rank{r}", "status": status, "reason": reason}
-        for phase in RANK_PHASES:
+        for phase in PHASES:
             if phase in rec.wall:
                 results.add(f"time_{phase}", rec.wall[phase], "s", **rank)
         results.add("spike_count", rec.spike_count, "1", source="nest-kernel", **rank)
