@@ -106,7 +106,11 @@ def test_nest_build_info_when_nest_is_used():
     )
     record = json.loads(out.stdout.strip().splitlines()[-1])
     build = json.loads(record["nest_build_info"])
-    assert build["version"] == "3.10.0" and build["have_mpi"] is False and build["threads_model"] == "openmp"
+    assert build["version"] == "3.10.0" and build["threads_model"] == "openmp"
+    # the summary says the same as NEST's own build info: MPI on (CI's build) or off (PyPI wheel)
+    summary = json.loads(record["nest_build"])
+    assert summary["mpi"] is build["have_mpi"] and summary["openmp"] is True
+    assert bool(summary["mpi_library"]) is build["have_mpi"]
     assert json.loads(record["nest_kernel"])["local_num_threads"] == 2
 
 
