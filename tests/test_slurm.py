@@ -27,12 +27,14 @@ from conftest import REPO, SUMMARY_LINES
 SUBMITTED = re.compile(
     r"has been submitted with SLURM jobid (\d+) \(log: \S*/slurm/((?:rule|group)_[^/\s]+)/"
 )
-# Beyond the profile's `cell` group (deploy + measure of one cell), the test runs the model
-# chain and the summary as one Slurm job each: 4 Slurm jobs in 3 waves instead of 8 in 6.
+# Beyond the profile's `cell` group (deploy + measure of one sweep), the test runs the model
+# chain as one Slurm job, the aggregate with the simulation page as another, and the other
+# two pages (which run side by side, one CPU each) as a third: no group asks for more CPUs
+# than the single node has.
 GROUPS = [
     "prepare_dataset=model", "train_ann=model", "convert_ann2snn=model", "prune=model",
-    "deploy=cell", "measure=cell", "aggregate=summary", "report_dataset=summary",
-    "report_simulation=summary", "report=summary",
+    "deploy=cell", "measure=cell", "aggregate=summary", "report_simulation=summary",
+    "report_dataset=pages", "report=pages",
 ]  # fmt: skip
 
 
@@ -122,7 +124,7 @@ def test_every_job_went_through_sbatch(slurm_run):
     out, proc, submitted = slurm_run
     assert "Using profile slurm" in proc.stderr
     names = sorted(name for _, name in submitted)
-    assert names == ["group_cell"] * N_CELLS + ["group_model", "group_summary"], names
+    assert names == ["group_cell"] * N_CELLS + ["group_model", "group_pages", "group_summary"], names
     for job_id, _ in submitted:
         assert "JobState=COMPLETED" in scontrol_job(job_id), scontrol_job(job_id)
     assert (out / "metrics.csv").exists() and (out / "metrics.nc").exists()
@@ -179,9 +181,9 @@ def nest_mpi_missing() -> str | None:
     return mpi_unavailable_reason()
 
 
-# The summary as one Slurm job; the validation runs stay apart (grouped, their CPUs would
-# add up beyond the node's).
-MPI_GROUPS = ["aggregate=summary", "report_dataset=summary", "report_simulation=summary", "report=summary"]
+# The aggregate with the simulation page as one Slurm job, the overview as another; the
+# validation runs stay apart (grouped, their CPUs would add up beyond the node's).
+MPI_GROUPS = ["aggregate=summary", "report_simulation=summary"]
 
 
 @pytest.mark.mpi
