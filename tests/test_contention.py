@@ -205,7 +205,8 @@ def test_the_busiest_other_processes_are_named():
 
 @pytest.mark.slow
 def test_workflow_beside_a_hog_records_contended_timings(tmp_path):
-    """config/test.yaml through the snakemake CLI while one busy process per core competes:
+    """config/test.yaml (one dataset, CPU only) through the snakemake CLI while one busy
+    process per core competes:
     the run completes, contended timings were measured again and, still contended, are
     invalid 'contended: ...'; accuracy is unaffected; no row has a negative bound."""
     import importlib.util
@@ -215,8 +216,13 @@ def test_workflow_beside_a_hog_records_contended_timings(tmp_path):
     from test_measure_bounds import negative_bounds
 
     out = tmp_path / "results"
+    # test.yaml, narrowed to one dataset on the CPU (every kind of timed job still runs)
+    narrower = ["datasets=[digits]", "methods=[ann, ann2snn]", "hardware=[cpu]", "simulation={mpi_ranks: [1]}",
+                "latency_benchmark={frameworks: [spikingjelly], hardware: [cpu]}"]  # fmt: skip
     with CpuHog(affinity(), seconds=1800):
-        proc = run_snakemake("-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}")
+        proc = run_snakemake(
+            "-c", "2", "--configfile", "config/test.yaml", "--config", f"results_dir={out}", *narrower
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "0 failed" in proc.stderr
     table = pd.read_csv(out / "metrics.csv", keep_default_na=False, dtype=str)
