@@ -359,11 +359,15 @@ def test_mpi_behind_a_compiler_wrapper():
 
 
 def test_pins_agree():
-    """One NEST version everywhere (pyproject, the build command, the cluster env's build);
-    the MPI the build installs is the one pinned in pyproject's `mpi` extra."""
+    """One NEST version everywhere (the pins, the build command, the cluster env's build); the
+    MPI the build installs is the one pinned in constraints.txt, and pyproject's `mpi` extra
+    admits it."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert nest_build.MPI_REQUIREMENT in project["optional-dependencies"]["mpi"]
-    assert f"nest-simulator=={nest_build.NEST_VERSION}" in project["dependencies"]
+    pins = (REPO / "constraints.txt").read_text().split()
+    assert nest_build.MPI_REQUIREMENT in pins and f"nest-simulator=={nest_build.NEST_VERSION}" in pins
+    name, _, version = nest_build.MPI_REQUIREMENT.partition("==")
+    assert f"{name}>={version}" in project["optional-dependencies"]["mpi"]
+    assert any(d.startswith("nest-simulator") for d in project["dependencies"])
     post_deploy = (REPO / "envs" / "nest.post-deploy.sh").read_text()
     assert f"nest-simulator=={nest_build.NEST_VERSION}" in post_deploy and "-Dwith-mpi=ON" in post_deploy
     env = (REPO / "envs" / "nest.yaml").read_text()

@@ -164,7 +164,7 @@ def scheduled_after_edit(out, tmp_path, edit) -> list:
     return plan.parse_dry_run(proc.stdout + proc.stderr)
 
 
-REPORT_RULES = {"aggregate", "report_dataset", "report_simulation", "report", "all"}
+REPORT_RULES = {"aggregate", "report_dataset", "report_simulation", "report", "cell_summary", "all"}
 
 
 def test_editing_one_key_reruns_only_what_it_affects(test_run, tmp_path):
