@@ -27,6 +27,11 @@ from spikemark.simulation.pd14_params import (
 SpikeData = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
+def synapse_model(source: str) -> str:
+    """The NEST synapse model of the connections from population ``source``."""
+    return f"static_synapse_from_{source}"
+
+
 def import_nest():
     """Import NEST quietly (the banner still prints once per process)."""
     import nest
@@ -108,6 +113,13 @@ class NestPD14:
     def connect(self) -> None:
         nest, d = self.nest, self.derived
         h = self.cfg.resolution
+        # One synapse model per source population: NEST holds at most 2**27 - 2 connections
+        # per virtual process and synapse model, and the full-scale network's ~3e8 synapses
+        # in one model exceed that below 3 virtual processes (seen: full scale, 2 threads).
+        # Static copies of `static_synapse` change nothing else.
+        for name in POPULATIONS:
+            if synapse_model(name) not in nest.synapse_models:
+                nest.CopyModel("static_synapse", synapse_model(name))
         for i, target in enumerate(self.pops):
             for j, source in enumerate(self.pops):
                 n_syn = int(d.num_synapses[i, j])
@@ -121,7 +133,7 @@ class NestPD14:
                     target,
                     conn_spec={"rule": "fixed_total_number", "N": n_syn},
                     syn_spec={
-                        "synapse_model": "static_synapse",
+                        "synapse_model": synapse_model(POPULATIONS[j]),
                         "weight": nest.math.redraw(
                             nest.random.normal(mean=w, std=abs(w) * WEIGHT_REL_STD), min=w_min, max=w_max
                         ),
