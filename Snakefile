@@ -45,7 +45,9 @@ onstart:
 
 onsuccess:
     print_cell_summary(results("summary.json"))
+    cancel_wake_up_timers()
 
 
 onerror:
     print_cell_summary(results("summary.json"))
+    cancel_wake_up_timers()

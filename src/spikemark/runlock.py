@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -70,3 +71,19 @@ def acquire_or_exit(results_dir: str | Path) -> None:
     except ResultsDirBusy as exc:
         print(f"spikemark: {exc}", file=sys.stderr, flush=True)
         os._exit(2)  # from inside Snakemake's run loop: leave at once, touching nothing
+
+
+def cancel_wake_up_timers() -> int:
+    """Cancel this process's pending ``threading.Timer`` wake-ups; how many there were.
+
+    Snakemake's scheduler arms a (non-daemon) ``threading.Timer`` of one rate-limit timespan
+    after each pass while jobs wait. The workflow profile makes that timespan a minute, so
+    that the scheduler does not wake every second beside a timed job; the last timer would
+    then keep the finished ``snakemake`` process alive for up to a minute (seen: 62 s
+    between "Elapsed time" and exit). Called from ``onsuccess`` / ``onerror``, when no job
+    is left to schedule.
+    """
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
+    for timer in timers:
+        timer.cancel()
+    return len(timers)

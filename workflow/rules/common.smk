@@ -14,7 +14,7 @@ from spikemark.matrix import (
     SWEEP,
     Plan,
 )
-from spikemark.runlock import acquire_or_exit
+from spikemark.runlock import acquire_or_exit, cancel_wake_up_timers
 from spikemark.summary import outdate_pages_without_table, print_cell_summary
 
 PLAN = Plan(config)
