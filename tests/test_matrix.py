@@ -41,7 +41,7 @@ def test_the_default_matrix():
     assert {(s["method"], s["framework"]) for s in plan.robustness_sweeps()} == {
         ("ann2snn", "spikingjelly"), ("surrogate", "spikingjelly")
     }
-    assert len(plan.sim_runs()) == 2 * 1 * 1 * 2 * 3  # frameworks x scales x ranks x threads x seeds
+    assert len(plan.sim_runs()) == 2 * 1 * 1 * 2 * 2  # frameworks x scales x ranks x threads x seeds
     assert len(plan.latency_cells()) == 7 * 2  # the seven libraries of the default config, cpu and cuda
 
 
@@ -52,7 +52,7 @@ def test_fragments_name_every_cell_once_and_follow_the_paths():
     ml = [f for f in fragments if "/cells/" in f and f.endswith("/metrics.csv")]
     assert len(ml) == len(plan.ml_cells())
     assert f"{plan.results_dir}/cells/digits/ann2snn/lamp/s0.9/spikingjelly/cpu/seed0/metrics.csv" in ml
-    assert f"{plan.results_dir}/simulation/nest/N0.2_K0.2/ranks1_threads2/seed3/metrics.csv" in fragments
+    assert f"{plan.results_dir}/simulation/nest/N0.2_K0.2/ranks1_threads2/seed2/metrics.csv" in fragments
     assert f"{plan.results_dir}/simulation/validation/N0.2_K0.2/pynn-nest/metrics.csv" in fragments
     assert len([f for f in fragments if f.endswith("robustness.csv")]) == 2 * 2 * 2  # datasets x SNN x hw
     assert len(plan.provenance_files()) == len(fragments)
@@ -117,12 +117,16 @@ def test_model_config_defaults_come_from_the_schema():
 def test_simulation_runs_validation_and_resources():
     plan = plan_of(simulation={**DEFAULT["simulation"], "mpi_ranks": [1, 2]})
     runs = plan.sim_runs()
-    assert {r["ranks"] for r in runs} == {1, 2} and len(runs) == 24
+    seeds = len(DEFAULT["simulation"]["seeds"])
+    assert {r["ranks"] for r in runs} == {1, 2} and len(runs) == 2 * 2 * 2 * seeds  # frameworks x ranks x threads
     inputs = plan.sim_validation_inputs("validation", "N0.2_K0.2", "pynn-nest")
     assert [p.rsplit("/", 3)[-3:] for p in inputs["tests"]] == [["pynn-nest", "seed1", "stats.npz"]]
     assert len(inputs["references"]) == 4 and all("/nest/seed100" in p for p in inputs["references"])
     tier = plan.sim_tier("validation")
-    assert tier["threads"] == 2 and tier["t_sim_ms"] == DEFAULT["simulation"]["t_sim_ms"]
+    assert tier["threads"] == 1 and tier["t_sim_ms"] == DEFAULT["simulation"]["t_sim_ms"]  # the default's
+    # without validation.threads: the largest of simulation.threads
+    unset = plan_of(simulation={**DEFAULT["simulation"], "validation": {}})
+    assert unset.sim_tier("validation")["threads"] == 2
     assert plan.sim_mem_mb("pynn-nest", "N0.2_K0.2") > plan.sim_mem_mb("nest", "N0.2_K0.2")
     assert plan.sim_run_runtime("N1_K1", 1) > plan.sim_run_runtime("N0.2_K0.2", 2)
     assert plan.sim_run_coords("nest", "N0.2_K0.2", "2", "4", "7") == dict(
