@@ -41,7 +41,8 @@ def test_the_default_matrix():
     assert {(s["method"], s["framework"]) for s in plan.robustness_sweeps()} == {
         ("ann2snn", "spikingjelly"), ("surrogate", "spikingjelly")
     }
-    assert len(plan.sim_runs()) == 2 * 1 * 1 * 2 * 2  # frameworks x scales x ranks x threads x seeds
+    # PD14 over >= 3 seeds and two thread counts (the laptop budget's floor)
+    assert len(plan.sim_runs()) == 2 * 1 * 1 * 2 * 3  # frameworks x scales x ranks x threads x seeds
     assert len(plan.latency_cells()) == 7 * 2  # the seven libraries of the default config, cpu and cuda
 
 
@@ -123,10 +124,14 @@ def test_simulation_runs_validation_and_resources():
     assert [p.rsplit("/", 3)[-3:] for p in inputs["tests"]] == [["pynn-nest", "seed1", "stats.npz"]]
     assert len(inputs["references"]) == 4 and all("/nest/seed100" in p for p in inputs["references"])
     tier = plan.sim_tier("validation")
-    assert tier["threads"] == 1 and tier["t_sim_ms"] == DEFAULT["simulation"]["t_sim_ms"]  # the default's
-    # without validation.threads: the largest of simulation.threads
+    # the default's own recorded time (the calibrated 1 s), the timed runs' presimulation
+    assert (tier["threads"], tier["t_sim_ms"], tier["t_presim_ms"]) == (1, 1000, DEFAULT["simulation"]["t_presim_ms"])
+    assert plan.sim_validation_network("validation", "nest")["t_sim_ms"] == 1000
+    assert plan.sim_network("nest")["t_sim_ms"] == DEFAULT["simulation"]["t_sim_ms"] != 1000
+    # without validation.threads or times: the largest of simulation.threads, the timed runs' times
     unset = plan_of(simulation={**DEFAULT["simulation"], "validation": {}})
     assert unset.sim_tier("validation")["threads"] == 2
+    assert unset.sim_tier("validation")["t_sim_ms"] == DEFAULT["simulation"]["t_sim_ms"]
     assert plan.sim_mem_mb("pynn-nest", "N0.2_K0.2") > plan.sim_mem_mb("nest", "N0.2_K0.2")
     assert plan.sim_run_runtime("N1_K1", 1) > plan.sim_run_runtime("N0.2_K0.2", 2)
     assert plan.sim_run_coords("nest", "N0.2_K0.2", "2", "4", "7") == dict(

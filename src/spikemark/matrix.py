@@ -391,11 +391,16 @@ class Plan:
         ]
 
     def sim_tier(self, tier: str) -> dict[str, Any]:
-        """Model times and threads of a validation tier (tier 1 runs at the timed runs' times)."""
+        """Model times and threads of a validation tier (tier 1: the timed runs' times unless it
+        names its own)."""
         section = self.sim["validation_full"] if tier == "validation_full" else self.sim["validation"]
+
+        def own_or_timed(key: str) -> float:
+            return self.sim[key] if section.get(key) is None else section[key]
+
         return {
-            "t_presim_ms": section.get("t_presim_ms", self.sim["t_presim_ms"]),
-            "t_sim_ms": section.get("t_sim_ms", self.sim["t_sim_ms"]),
+            "t_presim_ms": own_or_timed("t_presim_ms"),
+            "t_sim_ms": own_or_timed("t_sim_ms"),
             "threads": int(section.get("threads") or max(self.sim["threads"])),
             "metrics": list(self.sim["validation_full"]["metrics"]) if tier == "validation_full" else ["rate"],
         }
